@@ -1,0 +1,110 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"time"
+
+	"github.com/shakedown-harness/shakedown/harness"
+	"github.com/shakedown-harness/shakedown/mocks/ers"
+	"github.com/spf13/cobra"
+)
+
+func newMocksCmd(stdout io.Writer, logger func() *slog.Logger) *cobra.Command {
+	cmd := &cobra.Command{
+		Use:   "mocks",
+		Short: "Run a mock standalone, for manual poking and external conformance tests",
+	}
+	var (
+		addr        string
+		controlAddr string
+		seed        uint64
+	)
+	serve := &cobra.Command{
+		Use:   "serve SERVICE",
+		Short: "Serve one mock (ers) on a loopback address until interrupted",
+		Example: `  shakedown mocks serve ers --addr 127.0.0.1:9000
+  shakedown mocks serve ers --addr 127.0.0.1:9000 --control-addr 127.0.0.1:9001`,
+		Args: cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if args[0] != "ers" {
+				return &exitError{code: harness.ExitInvalid, err: fmt.Errorf("unknown service %q: the mocks available are: ers", args[0])}
+			}
+			if err := requireLoopback(addr, "--addr"); err != nil {
+				return err
+			}
+			if controlAddr != "" {
+				if err := requireLoopback(controlAddr, "--control-addr"); err != nil {
+					return err
+				}
+			}
+			return serveERS(cmd.Context(), stdout, logger(), addr, controlAddr, seed)
+		},
+	}
+	serve.Flags().StringVar(&addr, "addr", "127.0.0.1:0", "loopback HOST:PORT to listen on")
+	serve.Flags().StringVar(&controlAddr, "control-addr", "", "loopback HOST:PORT for the in-band fault control API (GET/POST/DELETE /faults); off when empty")
+	serve.Flags().Uint64Var(&seed, "seed", 1, "seed for UBRNs and synthetic credentials")
+	cmd.AddCommand(serve)
+	return cmd
+}
+
+// requireLoopback refuses any address outside 127.0.0.0/8 and ::1
+// (DESIGN.md §8: nothing here may be aimed at, or exposed to, a real network).
+func requireLoopback(addr, flag string) error {
+	host, _, err := net.SplitHostPort(addr)
+	if err != nil {
+		return &exitError{code: harness.ExitInvalid, err: fmt.Errorf("%s %q: %w (write HOST:PORT, e.g. 127.0.0.1:9000)", flag, addr, err)}
+	}
+	if host == "localhost" {
+		return nil
+	}
+	ip := net.ParseIP(host)
+	if ip == nil || !ip.IsLoopback() {
+		return &exitError{code: harness.ExitInvalid, err: fmt.Errorf("%s %q is not a loopback address: shakedown only listens on 127.0.0.0/8 or ::1", flag, addr)}
+	}
+	return nil
+}
+
+func serveERS(ctx context.Context, stdout io.Writer, logger *slog.Logger, addr, controlAddr string, seed uint64) error {
+	m := ers.New(ers.WithSeed(seed), ers.WithLogger(logger))
+	l, err := net.Listen("tcp", addr)
+	if err != nil {
+		return &exitError{code: harness.ExitHarness, err: fmt.Errorf("listen on %s: %w", addr, err)}
+	}
+	m.Start(l)
+	defer m.Close()
+	c := m.Credentials()
+	fmt.Fprintf(stdout, "e-RS mock serving at %s\n", m.URL())
+	fmt.Fprintf(stdout, "  send: Authorization: Bearer %s\n", c.Token)
+	fmt.Fprintf(stdout, "        NHSD-End-User-Organisation-ODS: %s\n", c.ODSCode)
+	fmt.Fprintf(stdout, "        NHSD-eRS-Business-Function: %s\n", c.BusinessFunction)
+	fmt.Fprintf(stdout, "  e.g.  POST %s/STU3/ReferralRequest/$ers.createReferral\n", m.URL())
+
+	var ctl *http.Server
+	if controlAddr != "" {
+		cl, err := net.Listen("tcp", controlAddr)
+		if err != nil {
+			return &exitError{code: harness.ExitHarness, err: fmt.Errorf("listen on %s: %w", controlAddr, err)}
+		}
+		ctl = &http.Server{Handler: m.Faults().Handler(), ReadHeaderTimeout: 5 * time.Second}
+		go func() {
+			if err := ctl.Serve(cl); err != nil && !errors.Is(err, http.ErrServerClosed) {
+				logger.Error("control API stopped", "err", err)
+			}
+		}()
+		fmt.Fprintf(stdout, "  in-band fault control API at http://%s/faults\n", cl.Addr())
+	}
+	fmt.Fprintln(stdout, "press Ctrl-C to stop")
+	<-ctx.Done()
+	if ctl != nil {
+		sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
+		defer cancel()
+		_ = ctl.Shutdown(sctx)
+	}
+	return nil
+}
