@@ -41,6 +41,11 @@ type Scenario struct {
 	Source string `json:"-" yaml:"-"`
 	// Raw is the file's bytes as read, written back as scenario.yaml.
 	Raw []byte `json:"-" yaml:"-"`
+
+	// pos locates every field of a parsed file by problem path (for example
+	// "timeline[2].latency"), so that Validate can point at it after CLI
+	// overrides too; nil for a scenario built in code.
+	pos map[string]nodePos
 }
 
 // SUT names the system under test and how to know it is alive.

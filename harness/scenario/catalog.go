@@ -1,0 +1,361 @@
+package scenario
+
+import (
+	"fmt"
+	"slices"
+	"strconv"
+	"strings"
+)
+
+// The catalog is what exists: the services that can be mocked, the faults
+// that can be injected, the checks that can judge a run and the workloads
+// that can drive one. Each is a table below; adding an entry is all the
+// validator needs to accept a new kind. The tables are read-only: the
+// exported accessors hand out copies.
+
+// FaultClass says which machinery injects a fault.
+type FaultClass string
+
+const (
+	// ClassToxic faults are Toxiproxy toxics on a service's proxy.
+	ClassToxic FaultClass = "toxic"
+	// ClassProxy faults act on the proxy itself (down disables it).
+	ClassProxy FaultClass = "proxy"
+	// ClassProcess faults act on the SUT (crash kills it, hang stops it).
+	ClassProcess FaultClass = "process"
+	// ClassInBand faults make a mock misbehave at the protocol level.
+	ClassInBand FaultClass = "in-band"
+)
+
+// FaultKind describes one fault: which Step attributes (YAML keys) it takes,
+// which of those it requires, and what it is aimed at.
+type FaultKind struct {
+	Name  string
+	Class FaultClass
+	Doc   string
+	// Attrs are the Step keys that apply, besides "fault" itself.
+	Attrs []string
+	// Required are the keys that must be set (non-zero).
+	Required []string
+	// NeedsService: the step names a service (which must be listed in the
+	// scenario's services).
+	NeedsService bool
+	// TargetSUT: the step must say `target: sut`, and the SUT must be one
+	// the harness controls (a command or an image, not a URL).
+	TargetSUT bool
+	// Windowed: the fault holds for a window and needs `for` > 0.
+	Windowed bool
+}
+
+// Takes reports whether attr (a Step YAML key) applies to the fault.
+func (k FaultKind) Takes(attr string) bool {
+	return attr == "fault" || slices.Contains(k.Attrs, attr)
+}
+
+// Requires reports whether attr must be set for the fault.
+func (k FaultKind) Requires(attr string) bool { return slices.Contains(k.Required, attr) }
+
+func (k FaultKind) clone() FaultKind {
+	k.Attrs = slices.Clone(k.Attrs)
+	k.Required = slices.Clone(k.Required)
+	return k
+}
+
+// toxicAttrs are the keys every Toxiproxy toxic takes.
+var toxicAttrs = []string{"at", "for", "service", "stream"}
+
+func toxic(name, doc string, attrs, required []string) FaultKind {
+	return FaultKind{
+		Name:         name,
+		Class:        ClassToxic,
+		Doc:          doc,
+		Attrs:        append(slices.Clone(toxicAttrs), attrs...),
+		Required:     append([]string{"service", "for"}, required...),
+		NeedsService: true,
+		Windowed:     true,
+	}
+}
+
+// faultTable is the catalog of faults.
+var faultTable = []FaultKind{
+	toxic("latency", "delay every chunk by latency ± jitter",
+		[]string{"latency", "jitter"}, []string{"latency"}),
+	toxic("bandwidth", "limit the connection to rate_kbps KB/s",
+		[]string{"rate_kbps"}, []string{"rate_kbps"}),
+	toxic("slow_close", "delay closing the connection by delay",
+		[]string{"delay"}, []string{"delay"}),
+	toxic("timeout", "stop all data and close after timeout (0 = hold the connection open forever: a blackhole)",
+		[]string{"timeout"}, nil),
+	toxic("reset_peer", "reset the connection (TCP RST) after timeout",
+		[]string{"timeout"}, nil),
+	toxic("slicer", "slice data into chunks of average_size ± size_variation bytes, delay apart",
+		[]string{"average_size", "size_variation", "delay"}, []string{"average_size"}),
+	toxic("limit_data", "close the connection after bytes bytes",
+		[]string{"bytes"}, []string{"bytes"}),
+	{
+		Name: "down", Class: ClassProxy,
+		Doc:          "disable the service's proxy: connections are refused",
+		Attrs:        []string{"at", "for", "service"},
+		Required:     []string{"service", "for"},
+		NeedsService: true, Windowed: true,
+	},
+	{
+		Name: "crash", Class: ClassProcess,
+		Doc:       "kill the SUT (SIGKILL), optionally restarting it restart_after later",
+		Attrs:     []string{"at", "target", "restart_after"},
+		Required:  []string{"target"},
+		TargetSUT: true,
+	},
+	{
+		Name: "hang", Class: ClassProcess,
+		Doc:       "freeze the SUT (SIGSTOP / pause) for the window, then resume it",
+		Attrs:     []string{"at", "for", "target"},
+		Required:  []string{"target", "for"},
+		TargetSUT: true, Windowed: true,
+	},
+	{
+		Name: "status", Class: ClassInBand,
+		Doc:          "the mock answers with an HTTP error status (with code and Retry-After) instead of doing the work",
+		Attrs:        []string{"at", "for", "service", "status", "code", "retry_after", "fraction", "operations"},
+		Required:     []string{"service", "for", "status"},
+		NeedsService: true, Windowed: true,
+	},
+	{
+		Name: "lost-response", Class: ClassInBand,
+		Doc:          "the mock commits the work, then drops the response",
+		Attrs:        []string{"at", "for", "service", "fraction", "operations"},
+		Required:     []string{"service", "for"},
+		NeedsService: true, Windowed: true,
+	},
+}
+
+// Faults lists every fault kind, in catalog order.
+func Faults() []FaultKind {
+	out := make([]FaultKind, len(faultTable))
+	for i, k := range faultTable {
+		out[i] = k.clone()
+	}
+	return out
+}
+
+// LookupFault finds a fault kind by name.
+func LookupFault(name string) (FaultKind, bool) {
+	for _, k := range faultTable {
+		if k.Name == name {
+			return k.clone(), true
+		}
+	}
+	return FaultKind{}, false
+}
+
+func faultNames() []string {
+	names := make([]string, len(faultTable))
+	for i, k := range faultTable {
+		names[i] = k.Name
+	}
+	return names
+}
+
+// CheckKind describes one check and the parameters (CheckSpec JSON names)
+// it takes.
+type CheckKind struct {
+	Name string
+	Doc  string
+	// Params are the parameters that apply.
+	Params []string
+	// Required are the parameters that must be set.
+	Required []string
+	// OneOf, if not empty: at least one of these must be set.
+	OneOf []string
+}
+
+// Takes reports whether param applies to the check.
+func (k CheckKind) Takes(param string) bool { return slices.Contains(k.Params, param) }
+
+func (k CheckKind) clone() CheckKind {
+	k.Params = slices.Clone(k.Params)
+	k.Required = slices.Clone(k.Required)
+	k.OneOf = slices.Clone(k.OneOf)
+	return k
+}
+
+// checkTable is the catalog of checks.
+var checkTable = []CheckKind{
+	{
+		Name:     "no-lost-referrals",
+		Doc:      "every referral the SUT accepted reaches e-RS by `within` after the last fault ends",
+		Params:   []string{"within"},
+		Required: []string{"within"},
+	},
+	{
+		Name: "no-duplicate-referrals",
+		Doc:  "no referral is created in e-RS twice for one request",
+	},
+	{
+		Name:     "latency",
+		Doc:      "the SUT's response-time percentiles in `phase` stay under the given p50/p95/p99",
+		Params:   []string{"phase", "p50", "p95", "p99"},
+		Required: []string{"phase"},
+		OneOf:    []string{"p50", "p95", "p99"},
+	},
+	{
+		Name:     "error-rate",
+		Doc:      "the fraction of failed operations in `phase` is at most `max`",
+		Params:   []string{"phase", "max"},
+		Required: []string{"phase", "max"},
+	},
+	{
+		Name: "sut-alive",
+		Doc:  "the SUT answers its health probe at the end of the run (restarts after a crash count)",
+	},
+}
+
+// Checks lists every check kind, in catalog order.
+func Checks() []CheckKind {
+	out := make([]CheckKind, len(checkTable))
+	for i, k := range checkTable {
+		out[i] = k.clone()
+	}
+	return out
+}
+
+// LookupCheck finds a check kind by name.
+func LookupCheck(name string) (CheckKind, bool) {
+	for _, k := range checkTable {
+		if k.Name == name {
+			return k.clone(), true
+		}
+	}
+	return CheckKind{}, false
+}
+
+func checkNames() []string {
+	names := make([]string, len(checkTable))
+	for i, k := range checkTable {
+		names[i] = k.Name
+	}
+	return names
+}
+
+// WorkloadKind describes one clinical journey the load generator can drive.
+type WorkloadKind struct {
+	Name string
+	Doc  string
+	// Services the workload needs in the scenario's services list.
+	Services []string
+}
+
+var workloadTable = []WorkloadKind{
+	{
+		Name:     "refer-patient",
+		Doc:      "a GP refers a synthetic patient through the SUT, which books it in e-RS",
+		Services: []string{"ers"},
+	},
+}
+
+// Workloads lists the workload names, in catalog order.
+func Workloads() []string {
+	names := make([]string, len(workloadTable))
+	for i, w := range workloadTable {
+		names[i] = w.Name
+	}
+	return names
+}
+
+// LookupWorkload finds a workload by name.
+func LookupWorkload(name string) (WorkloadKind, bool) {
+	for _, w := range workloadTable {
+		if w.Name == name {
+			w.Services = slices.Clone(w.Services)
+			return w, true
+		}
+	}
+	return WorkloadKind{}, false
+}
+
+// ServiceKind describes one mocked dependency.
+type ServiceKind struct {
+	Name string
+	Doc  string
+	// Operations are the names in-band faults may restrict themselves to
+	// (`operations: [...]`).
+	Operations []string
+}
+
+var serviceTable = []ServiceKind{
+	{
+		Name:       "ers",
+		Doc:        "NHS e-Referral Service (FHIR), stateful mock",
+		Operations: []string{"createReferral", "readReferral", "fetchWorklist", "cancelReferral", "practitionerRole"},
+	},
+}
+
+// Services lists the service names, in catalog order.
+func Services() []string {
+	names := make([]string, len(serviceTable))
+	for i, s := range serviceTable {
+		names[i] = s.Name
+	}
+	return names
+}
+
+// LookupService finds a service by name.
+func LookupService(name string) (ServiceKind, bool) {
+	for _, s := range serviceTable {
+		if s.Name == name {
+			s.Operations = slices.Clone(s.Operations)
+			return s, true
+		}
+	}
+	return ServiceKind{}, false
+}
+
+// Phases of a run that checks can be restricted to. A "fault-N" phase is
+// the window of the N-th (1-based) timeline step.
+const (
+	PhaseAll          = "all"
+	PhaseSteady       = "steady"        // outside every fault window
+	PhaseBeforeFaults = "before-faults" // before the first fault starts
+	PhaseDuringFaults = "during-faults" // inside any fault window
+	PhaseAfterFaults  = "after-faults"  // after the last fault ends
+	phaseFaultPrefix  = "fault-"
+)
+
+// Phases lists the phase names; "fault-N" stands for fault-1, fault-2, ...
+func Phases() []string {
+	return []string{PhaseAll, PhaseSteady, PhaseBeforeFaults, PhaseDuringFaults, PhaseAfterFaults, phaseFaultPrefix + "N"}
+}
+
+// PhaseFault returns N for a phase "fault-N" (N ≥ 1, written without a
+// sign or leading zeros), and false for every other phase.
+func PhaseFault(phase string) (int, bool) {
+	num, ok := strings.CutPrefix(phase, phaseFaultPrefix)
+	if !ok || num == "" || num[0] < '1' || num[0] > '9' {
+		return 0, false
+	}
+	n, err := strconv.Atoi(num)
+	if err != nil || n < 1 {
+		return 0, false
+	}
+	return n, true
+}
+
+// ValidPhase reports whether phase names a phase of this scenario: one of
+// the fixed phases, or fault-N for an N that exists in the timeline.
+func (s *Scenario) ValidPhase(phase string) bool {
+	switch phase {
+	case PhaseAll, PhaseSteady, PhaseBeforeFaults, PhaseDuringFaults, PhaseAfterFaults:
+		return true
+	}
+	n, ok := PhaseFault(phase)
+	return ok && n <= len(s.Timeline)
+}
+
+// Phases lists the concrete phases of this scenario, fault-N expanded.
+func (s *Scenario) Phases() []string {
+	out := []string{PhaseAll, PhaseSteady, PhaseBeforeFaults, PhaseDuringFaults, PhaseAfterFaults}
+	for i := range s.Timeline {
+		out = append(out, fmt.Sprintf("%s%d", phaseFaultPrefix, i+1))
+	}
+	return out
+}
