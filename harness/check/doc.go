@@ -4,4 +4,19 @@
 // with a message a clinician-safety reviewer can read and the offending
 // operations as evidence. Checks never look at the live system; replaying a
 // run directory gives the same verdicts.
+//
+// FromSpec builds a check from a scenario's CheckSpec:
+//
+//   - no-lost-referrals {within}: every referral the SUT accepted reached
+//     e-RS by `within` after the later of its acceptance and the last fault.
+//   - no-duplicate-referrals: no patient has more than one UBRN in e-RS.
+//   - latency {phase, p50, p95, p99}: nearest-rank latency percentiles,
+//     measured from the intended send time, within their limits.
+//   - error-rate {phase, max}: the fraction of operations refused or left
+//     unanswered is at most max.
+//   - sut-alive: the SUT never exited unless the harness made it.
+//
+// Phases (PhaseOps, Stats) place an operation by its intended send time
+// against the fault windows: all, steady, before-faults, during-faults,
+// after-faults and fault-N. Reports reuse them for per-phase figures.
 package check

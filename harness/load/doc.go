@@ -3,4 +3,13 @@
 // starts an arrival on schedule whether or not earlier ones have returned.
 // Latency is measured from the intended send time, so a stalled system
 // cannot hide behind a stalled generator (no coordinated omission).
+//
+//   - ConstantPacer: Freq arrivals every Per for Duration, without drift.
+//   - Run: the generator. Each arrival runs in its own goroutine at its due
+//     time under its own timeout; arrivals beyond MaxInFlight are dropped
+//     and counted, never delayed; cancelling the context stops new arrivals
+//     and Run returns once those in flight have finished. It returns a
+//     record.LoadReport of planned against issued load.
+//   - ReferPatient ("refer-patient"): a GP refers one synthetic patient per
+//     arrival through the SUT's POST /referrals.
 package load
