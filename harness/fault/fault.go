@@ -2,6 +2,7 @@ package fault
 
 import (
 	"context"
+	"errors"
 
 	"github.com/shakedown-harness/shakedown/mocks/inband"
 )
@@ -9,6 +10,10 @@ import (
 // Revert undoes an injected fault. It must be safe to call once, after any
 // outcome of the run, and must not depend on the injecting context.
 type Revert func(ctx context.Context) error
+
+// ErrGone is wrapped by Proxy.RemoveToxic when the toxic is no longer there
+// (for example the stack was reset). A revert treats it as done.
+var ErrGone = errors.New("already gone")
 
 // Fault is one fault kind with its parameters bound.
 type Fault interface {
