@@ -83,6 +83,9 @@ func (r *Result) ExitCode() int {
 		return ExitInterrupted
 	case r.HarnessError != "":
 		return ExitHarness
+	case len(r.ExpectFail) > 0 && r.ExpectMet == nil:
+		// Expectations declared, but the run could not support any verdict.
+		return ExitInconclusive
 	case r.ExpectMet != nil:
 		if *r.ExpectMet {
 			return ExitPass

@@ -252,7 +252,7 @@ func (r *runner) execute(ctx context.Context) {
 			rep := load.Run(loadCtx, load.RunConfig{
 				Name:        l.Workload,
 				Clock:       r.clock,
-				Pacer:       load.NewConstantPacer(l.Rate, l.Duration),
+				Pacer:       load.ConstantPacer{Freq: l.Rate.Count, Per: l.Rate.Per, Duration: l.Duration},
 				Workload:    w,
 				History:     r.history,
 				Timeout:     orDefault(l.Timeout, 10*time.Second),
@@ -318,6 +318,10 @@ func (r *runner) drain(ctx context.Context) {
 	}
 }
 
+// quietPeriod is how long the mocks must have journalled nothing before the
+// drain may end early.
+const quietPeriod = 2 * time.Second
+
 // Settler is implemented by checks that can tell, during the drain, that
 // waiting longer cannot change their verdict.
 type Settler interface {
@@ -329,6 +333,11 @@ func (r *runner) settled() bool {
 		return false
 	}
 	in := r.input()
+	// Nothing may still be happening: a duplicate made after the verdicts
+	// looked settled would otherwise be missed.
+	if n := len(in.Effects); n > 0 && in.End-in.Effects[n-1].At < quietPeriod {
+		return false
+	}
 	any := false
 	for _, c := range r.checks {
 		s, ok := c.(Settler)
@@ -465,7 +474,7 @@ func expand(s string, data map[string]any) (string, error) {
 }
 
 func (r *runner) target() stack.Target {
-	return stack.Target{Stack: r.stack, SUT: r.sut}
+	return stack.Target{Stack: r.stack, Process: r.sut}
 }
 
 // cleanup reverts every fault (newest first), stops the SUT and closes the

@@ -26,7 +26,7 @@ func Text(w io.Writer, r *harness.Result) error {
 		tw := tabwriter.NewWriter(ew, 2, 4, 2, ' ', 0)
 		for _, l := range r.Load {
 			fmt.Fprintf(tw, "  %s\t%d of %d planned arrivals at %.3g/s over %s\t%d dropped\tpeak %d in flight\n",
-				l.Workload, l.Issued, l.Planned, l.Rate, l.Duration, l.Dropped, l.MaxInFlight)
+				l.Workload, l.Issued, l.Planned, l.Rate, l.Duration.Round(100*time.Millisecond), l.Dropped, l.MaxInFlight)
 		}
 		ew.err = firstErr(ew.err, tw.Flush())
 	}
