@@ -17,6 +17,9 @@ DEMO_NAME       := ers-outage-referrals
 # The checks the naive integration is expected to fail (it is the control:
 # the demo only passes if shakedown catches it).
 DEMO_NAIVE_FAIL := no-duplicate-referrals,latency[all],error-rate[fault-1]
+# Both demo runs share one seed (so they refer the same synthetic patients);
+# a new one each time unless given: make run SEED=42
+SEED := $(or $(SEED),$(shell od -An -N4 -tu4 /dev/urandom | tr -d ' '))
 
 .PHONY: all build run test test-unit test-e2e bench fuzz vet lint toxiproxy-cli golden clean
 
@@ -35,12 +38,12 @@ toxiproxy-cli:
 # the checks it should and the resilient one passes every check.
 run: build
 	@rm -rf $(OUT)/demo && mkdir -p $(OUT)/demo
-	@echo "== shakedown demo: $(DEMO), naive and resilient referral gateways in parallel"
+	@echo "== shakedown demo: $(DEMO), naive and resilient referral gateways in parallel, seed $(SEED)"
 	@set +e; \
-	( $(BIN)/shakedown run $(DEMO) --out $(OUT)/demo/naive \
+	( $(BIN)/shakedown run $(DEMO) --seed $(SEED) --out $(OUT)/demo/naive \
 	    --sut-cmd "$(BIN)/referral-gateway --mode naive" --expect-fail '$(DEMO_NAIVE_FAIL)' 2>&1 \
 	    | tee $(OUT)/demo/naive.log | grep --line-buffered '^\[' | sed -u 's/^/  naive     /'; exit $${PIPESTATUS[0]} ) & np=$$!; \
-	( $(BIN)/shakedown run $(DEMO) --out $(OUT)/demo/resilient \
+	( $(BIN)/shakedown run $(DEMO) --seed $(SEED) --out $(OUT)/demo/resilient \
 	    --sut-cmd "$(BIN)/referral-gateway --mode resilient" 2>&1 \
 	    | tee $(OUT)/demo/resilient.log | grep --line-buffered '^\[' | sed -u 's/^/  resilient /'; exit $${PIPESTATUS[0]} ) & rp=$$!; \
 	wait $$np; n=$$?; wait $$rp; r=$$?; \

@@ -84,9 +84,12 @@ func Compare(w io.Writer, runs []Labelled) error {
 // readable; the full message is in each run's summary.
 func shortReason(v check.Verdict) string {
 	m := v.Message
-	if i := strings.IndexAny(m, ".;("); i > 0 {
-		m = m[:i]
+	for _, sep := range []string{". ", "; ", " ("} {
+		if i := strings.Index(m, sep); i > 0 {
+			m = m[:i]
+		}
 	}
+	m = strings.TrimSuffix(m, ".")
 	const max = 60
 	if len(m) > max {
 		m = m[:max-1] + "…"
