@@ -64,6 +64,10 @@ func sample(mode string, status check.Status) *harness.Result {
 		},
 		Status: status,
 	}
+	if status == check.Pass {
+		r.Verdicts[1].Message, r.Verdicts[1].Details, r.Verdicts[1].Evidence = "each of the 300 patients has exactly one UBRN", nil, nil
+		r.Verdicts[2].Message = "p95 9ms within 2s over 350 operations"
+	}
 	return r
 }
 
