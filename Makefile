@@ -80,6 +80,9 @@ fuzz:
 	@set -e; for spec in \
 	  ./harness/scenario:FuzzParse \
 	  ./mocks/synthetic:FuzzValidateNHSNumber \
+	  ./mocks/fhir:FuzzNegotiate \
+	  ./mocks/fhir:FuzzDecodeParameters \
+	  ./mocks/ers:FuzzRequestBody \
 	  ./cmd/shakedown:FuzzSplitCommand \
 	  ; do pkg=$${spec%%:*}; fn=$${spec##*:}; \
 	  echo "== $$fn ($$pkg, $(FUZZTIME))"; \

@@ -192,7 +192,7 @@ func (r *runner) execute(ctx context.Context) {
 
 	st, err := stack.Start(ctx, stack.Config{
 		Services:  r.sc.Services,
-		Factories: Factories(),
+		Factories: stack.DefaultFactories(),
 		Seed:      r.sc.Seed,
 		Logger:    r.log,
 	})

@@ -7,26 +7,8 @@ import (
 
 	"github.com/shakedown-harness/shakedown/harness/load"
 	"github.com/shakedown-harness/shakedown/harness/record"
-	"github.com/shakedown-harness/shakedown/harness/stack"
-	"github.com/shakedown-harness/shakedown/mocks/ers"
 	"github.com/shakedown-harness/shakedown/mocks/synthetic"
 )
-
-// Factories returns the mocks the embedded stack can start, by service name.
-func Factories() map[string]stack.ServiceFactory {
-	return map[string]stack.ServiceFactory{
-		"ers": func(cfg stack.ServiceConfig) (stack.Service, map[string]string, error) {
-			m := ers.New(ers.WithSeed(cfg.Seed), ers.WithClock(cfg.Now), ers.WithLogger(cfg.Logger))
-			c := m.Credentials()
-			return m, map[string]string{
-				"SHAKEDOWN_ERS_TOKEN":             c.Token,
-				"SHAKEDOWN_ERS_ODS_CODE":          c.ODSCode,
-				"SHAKEDOWN_ERS_BUSINESS_FUNCTION": c.BusinessFunction,
-				"SHAKEDOWN_ERS_USER_ID":           c.UserID,
-			}, nil
-		},
-	}
-}
 
 // workloadEnv is what workloads may need from the running stack.
 type workloadEnv struct {

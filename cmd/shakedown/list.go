@@ -40,7 +40,7 @@ func newListCmd(stdout io.Writer) *cobra.Command {
 			tw := tabwriter.NewWriter(stdout, 2, 4, 2, ' ', 0)
 			bad := 0
 			for _, f := range files {
-				sc, err := scenario.Load(f)
+				sc, err := scenario.LoadFile(f)
 				if err != nil {
 					bad++
 					fmt.Fprintf(tw, "%s\t(invalid: run 'shakedown validate %s')\t%s\n", filepath.Base(f), f, f)

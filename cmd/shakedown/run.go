@@ -91,7 +91,7 @@ func runScenarios(cmd *cobra.Command, paths []string, f runFlags, stdout io.Writ
 	var scs []*scenario.Scenario
 	var problems []string
 	for _, p := range paths {
-		sc, err := scenario.Load(p)
+		sc, err := scenario.LoadFile(p)
 		if err != nil {
 			problems = append(problems, err.Error())
 			continue

@@ -17,7 +17,7 @@ func newValidateCmd(stdout io.Writer) *cobra.Command {
 		RunE: func(cmd *cobra.Command, args []string) error {
 			bad := 0
 			for _, p := range args {
-				sc, err := scenario.Load(p)
+				sc, err := scenario.LoadFile(p)
 				if err != nil {
 					bad++
 					fmt.Fprintln(stdout, err)
