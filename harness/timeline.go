@@ -105,11 +105,14 @@ func (t *timeline) play(ctx context.Context, s *step) {
 	if s.window.Target != "" && s.spec.Service != "" {
 		s.before = t.counters.Counters(s.spec.Service)
 	}
+	// The window opens when injection starts: the fault may take effect at
+	// any moment while Inject runs (a SIGKILL lands before Kill returns).
+	injecting := t.clock.Now()
 	ictx, cancel := context.WithTimeout(ctx, revertTimeout)
 	rev, err := s.fault.Inject(ictx, t.target)
 	cancel()
 	t.mu.Lock()
-	s.window.Injected = t.clock.Now()
+	s.window.Injected = injecting
 	if err != nil {
 		s.window.Error = "inject: " + err.Error()
 		t.errs = append(t.errs, fmt.Errorf("inject fault %d (%s) at %s: %w", s.window.Index, s.fault.Name(), s.spec.Pos, err))

@@ -92,9 +92,11 @@ var _ = Describe("ers-outage-referrals", Ordered, func() {
 		res  runResult
 	}
 	var naive, resilient outcome
+	var outDir string
 
 	BeforeAll(func(ctx SpecContext) {
 		out := GinkgoT().TempDir()
+		outDir = out
 		var wg sync.WaitGroup
 		for mode, o := range map[string]*outcome{"naive": &naive, "resilient": &resilient} {
 			wg.Add(1)
@@ -141,6 +143,14 @@ var _ = Describe("ers-outage-referrals", Ordered, func() {
 		}
 		Expect(resilient.res.Verdicts).To(HaveLen(6))
 	})
+
+	It("replays a run directory to the same verdicts without starting anything", func(ctx SpecContext) {
+		code, out := cli(ctx, "replay", filepath.Join(outDir, "naive", "ers-outage-referrals"))
+		Expect(code).To(Equal(naive.code), out)
+		for name, status := range naive.res.statuses() {
+			Expect(out).To(MatchRegexp(`%s\s+%s:`, map[string]string{"pass": "PASS", "fail": "FAIL", "inconclusive": "INCON"}[status], regexp.QuoteMeta(name)))
+		}
+	}, SpecTimeout(time.Minute))
 })
 
 var _ = Describe("interrupting a live run", func() {

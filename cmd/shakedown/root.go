@@ -39,6 +39,7 @@ Exit codes: 0 all checks passed; 1 a check failed; 2 invalid scenario or usage;
 		newListCmd(stdout),
 		newMocksCmd(stdout, logger),
 		newReportCmd(stdout),
+		newReplayCmd(stdout),
 		newVersionCmd(stdout),
 	)
 	return root

@@ -83,39 +83,47 @@ func spanOf(w record.FaultWindow) window {
 
 func (w window) contains(t time.Duration) bool { return t >= w.start && t < w.end }
 
-// PhaseOps returns the operations of in whose Intended offset falls in
-// phase, in their recorded order. An unknown phase, or a fault-N with no
-// such fault, gives none.
+// PhaseOps returns the operations of in that belong to phase, in their
+// recorded order. An operation belongs to a fault window when its lifetime,
+// from its intended send time to its return, overlaps the window: a request
+// due a microsecond before a fault was injected but answered under it was
+// exposed to the fault, so it is never counted as steady. "before-faults" are
+// operations that returned before the first fault; "after-faults" those due
+// after the last one ended. An unknown phase, or a fault-N with no such
+// fault, gives none.
 func PhaseOps(in *Input, phase string) []record.Operation {
 	spans := make([]window, 0, len(in.Faults))
 	for _, f := range in.Faults {
 		spans = append(spans, spanOf(f))
 	}
-	inAny := func(t time.Duration) bool {
-		return slices.ContainsFunc(spans, func(w window) bool { return w.contains(t) })
+	overlaps := func(op record.Operation, w window) bool {
+		return op.Intended < w.end && max(op.Return, op.Intended) >= w.start
+	}
+	inAny := func(op record.Operation) bool {
+		return slices.ContainsFunc(spans, func(w window) bool { return overlaps(op, w) })
 	}
 
-	var keep func(t time.Duration) bool
+	var keep func(op record.Operation) bool
 	switch phase {
 	case PhaseAll:
-		keep = func(time.Duration) bool { return true }
+		keep = func(record.Operation) bool { return true }
 	case PhaseSteady:
-		keep = func(t time.Duration) bool { return !inAny(t) }
+		keep = func(op record.Operation) bool { return !inAny(op) }
 	case PhaseDuringFaults:
 		keep = inAny
 	case PhaseBeforeFaults:
 		if len(spans) == 0 {
-			keep = func(time.Duration) bool { return true }
+			keep = func(record.Operation) bool { return true }
 			break
 		}
 		first := slices.MinFunc(spans, func(a, b window) int { return cmp.Compare(a.start, b.start) }).start
-		keep = func(t time.Duration) bool { return t < first }
+		keep = func(op record.Operation) bool { return max(op.Return, op.Intended) < first }
 	case PhaseAfterFaults:
 		if len(spans) == 0 {
 			return nil
 		}
 		last := slices.MaxFunc(spans, func(a, b window) int { return cmp.Compare(a.end, b.end) }).end
-		keep = func(t time.Duration) bool { return t >= last }
+		keep = func(op record.Operation) bool { return op.Intended >= last }
 	default:
 		n, ok := faultPhase(phase)
 		if !ok {
@@ -125,12 +133,12 @@ func PhaseOps(in *Input, phase string) []record.Operation {
 		if i < 0 {
 			return nil
 		}
-		keep = spans[i].contains
+		keep = func(op record.Operation) bool { return overlaps(op, spans[i]) }
 	}
 
 	var out []record.Operation
 	for _, op := range in.Operations {
-		if keep(op.Intended) {
+		if keep(op) {
 			out = append(out, op)
 		}
 	}

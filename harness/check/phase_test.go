@@ -30,6 +30,23 @@ func TestPhaseOps(t *testing.T) {
 
 	noFaults := &check.Input{Operations: ops}
 
+	// Boundaries: an operation due just before a fault was injected but
+	// answered under it was exposed to the fault, so it is not steady; one
+	// that returned before the fault is.
+	edge := []record.Operation{
+		op(0, 29.9, 0.05, record.OK),   // returned at 29.95s, before fault 1
+		op(1, 29.99, 0.5, record.Fail), // due before, answered during fault 1
+		op(2, 74.9, 2, record.OK),      // due during, answered after
+	}
+	boundary := &check.Input{Operations: edge, Faults: []record.FaultWindow{fault(1, 30, 75)}}
+	atMs := func(ops []record.Operation) []time.Duration {
+		var out []time.Duration
+		for _, o := range ops {
+			out = append(out, o.Intended/time.Millisecond)
+		}
+		return out
+	}
+
 	at := func(ops []record.Operation) []time.Duration {
 		var out []time.Duration
 		for _, o := range ops {
@@ -62,6 +79,21 @@ func TestPhaseOps(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			require.Equal(t, tt.want, at(check.PhaseOps(tt.in, tt.phase)))
+		})
+	}
+	boundaries := []struct {
+		name  string
+		phase string
+		want  []time.Duration // intended milliseconds
+	}{
+		{"overlapping the injection is not steady", "steady", []time.Duration{29900}},
+		{"overlapping the injection counts in the fault", "fault-1", []time.Duration{29990, 74900}},
+		{"before means returned before the first fault", "before-faults", []time.Duration{29900}},
+		{"during means overlapped some fault", "during-faults", []time.Duration{29990, 74900}},
+	}
+	for _, tt := range boundaries {
+		t.Run("boundary: "+tt.name, func(t *testing.T) {
+			require.Equal(t, tt.want, atMs(check.PhaseOps(boundary, tt.phase)))
 		})
 	}
 }

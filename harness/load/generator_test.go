@@ -100,7 +100,7 @@ func TestRunArrivalsDoNotWaitForSlowResponses(t *testing.T) {
 func TestRunIntendedIsOnTheRunClock(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		clock := record.NewClock(nil)
-		time.Sleep(5 * time.Second) // the stack took 5s to start
+		<-time.After(5 * time.Second) // fake time: the stack took 5s to start
 		h := record.NewHistory(nil)
 		load.Run(t.Context(), load.RunConfig{
 			Clock:    clock,
@@ -151,7 +151,7 @@ type stallingPacer struct {
 
 func (p *stallingPacer) Pace(e time.Duration, h uint64) (time.Duration, bool) {
 	if h == p.stallAt {
-		time.Sleep(p.stall)
+		<-time.After(p.stall) // fake time inside the synctest bubble
 	}
 	return p.inner.Pace(e, h)
 }
@@ -195,7 +195,7 @@ func TestRunCancelStopsArrivalsAndDrains(t *testing.T) {
 		clock := record.NewClock(nil)
 		ctx, cancel := context.WithCancel(t.Context())
 		go func() {
-			time.Sleep(450 * time.Millisecond)
+			<-time.After(450 * time.Millisecond) // fake time
 			cancel()
 		}()
 		w := &sleepy{clock: clock, took: 300 * time.Millisecond}

@@ -35,8 +35,10 @@ type FaultWindow struct {
 	// faults such as a crash without restart.
 	Start time.Duration `json:"start"`
 	End   time.Duration `json:"end"`
-	// Injected and Reverted are when the harness actually applied and undid
-	// the fault (Reverted is zero if it never was).
+	// Injected is when the harness began applying the fault (it may take
+	// effect at any moment while being applied); Reverted is when undoing it
+	// finished (zero if it never was). The window is attributed
+	// conservatively: everything between the two was exposed to the fault.
 	Injected time.Duration `json:"injected"`
 	Reverted time.Duration `json:"reverted"`
 	Evidence Evidence      `json:"evidence"`
