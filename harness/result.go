@@ -19,16 +19,9 @@ const (
 
 // PhaseSummary is the traffic of one phase of the run.
 type PhaseSummary struct {
-	Phase     string        `json:"phase"`
-	Count     int           `json:"count"`
-	OK        int           `json:"ok"`
-	Fail      int           `json:"fail"`
-	Unknown   int           `json:"unknown"`
-	ErrorRate float64       `json:"error_rate"`
-	P50       time.Duration `json:"p50"`
-	P95       time.Duration `json:"p95"`
-	P99       time.Duration `json:"p99"`
-	Max       time.Duration `json:"max"`
+	Phase string `json:"phase"`
+	check.PhaseStats
+	ErrorRate float64 `json:"error_rate"`
 }
 
 // Result is everything a run concluded.

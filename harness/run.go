@@ -660,10 +660,7 @@ func phaseSummaries(in *check.Input) []PhaseSummary {
 			continue
 		}
 		st := check.Stats(ops)
-		out = append(out, PhaseSummary{
-			Phase: p, Count: st.Count, OK: st.OK, Fail: st.Fail, Unknown: st.Unknown,
-			ErrorRate: st.ErrorRate(), P50: st.P50, P95: st.P95, P99: st.P99, Max: st.Max,
-		})
+		out = append(out, PhaseSummary{Phase: p, PhaseStats: st, ErrorRate: st.ErrorRate()})
 	}
 	return out
 }

@@ -37,10 +37,10 @@ func sample(mode string, status check.Status) *harness.Result {
 		Load: []record.LoadReport{{Workload: "refer-patient", Planned: 350, Issued: 350, MaxInFlight: 23,
 			Rate: 5, Duration: 70 * time.Second}},
 		Phases: []harness.PhaseSummary{
-			{Phase: "all", Count: 350, OK: 300, Fail: 45, Unknown: 5, ErrorRate: 50.0 / 350, P50: 12 * time.Millisecond,
-				P95: 4100 * time.Millisecond, P99: 5 * time.Second, Max: 5200 * time.Millisecond},
-			{Phase: "steady", Count: 150, OK: 150, P50: 9 * time.Millisecond, P95: 20 * time.Millisecond,
-				P99: 31 * time.Millisecond, Max: 40 * time.Millisecond},
+			{Phase: "all", ErrorRate: 50.0 / 350, PhaseStats: check.PhaseStats{Count: 350, OK: 300, Fail: 45, Unknown: 5,
+				P50: 12 * time.Millisecond, P95: 4100 * time.Millisecond, P99: 5 * time.Second, Max: 5200 * time.Millisecond}},
+			{Phase: "steady", PhaseStats: check.PhaseStats{Count: 150, OK: 150, P50: 9 * time.Millisecond,
+				P95: 20 * time.Millisecond, P99: 31 * time.Millisecond, Max: 40 * time.Millisecond}},
 		},
 		Faults: []record.FaultWindow{
 			{Index: 1, Name: "down ers", Kind: "down", Target: "ers", Start: 10400 * time.Millisecond, End: 22400 * time.Millisecond,

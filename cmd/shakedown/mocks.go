@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/shakedown-harness/shakedown/harness"
+	"github.com/shakedown-harness/shakedown/harness/stack"
 	"github.com/shakedown-harness/shakedown/mocks/ers"
 	"github.com/spf13/cobra"
 )
@@ -56,16 +57,8 @@ func newMocksCmd(stdout io.Writer, logger func() *slog.Logger) *cobra.Command {
 // requireLoopback refuses any address outside 127.0.0.0/8 and ::1
 // (DESIGN.md §8: nothing here may be aimed at, or exposed to, a real network).
 func requireLoopback(addr, flag string) error {
-	host, _, err := net.SplitHostPort(addr)
-	if err != nil {
-		return &exitError{code: harness.ExitInvalid, err: fmt.Errorf("%s %q: %w (write HOST:PORT, e.g. 127.0.0.1:9000)", flag, addr, err)}
-	}
-	if host == "localhost" {
-		return nil
-	}
-	ip := net.ParseIP(host)
-	if ip == nil || !ip.IsLoopback() {
-		return &exitError{code: harness.ExitInvalid, err: fmt.Errorf("%s %q is not a loopback address: shakedown only listens on 127.0.0.0/8 or ::1", flag, addr)}
+	if err := stack.CheckLoopback(addr); err != nil {
+		return &exitError{code: harness.ExitInvalid, err: fmt.Errorf("%s: %w", flag, err)}
 	}
 	return nil
 }
