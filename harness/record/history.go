@@ -2,6 +2,7 @@ package record
 
 import (
 	"bufio"
+	"bytes"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -90,8 +91,8 @@ func ReadOperations(r io.Reader) ([]Operation, error) {
 	line := 0
 	for sc.Scan() {
 		line++
-		if len(sc.Bytes()) == 0 {
-			continue
+		if len(bytes.TrimSpace(sc.Bytes())) == 0 {
+			continue // blank (or whitespace-only) line
 		}
 		var op Operation
 		if err := json.Unmarshal(sc.Bytes(), &op); err != nil {

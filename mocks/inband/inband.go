@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"math"
 	"math/rand/v2"
 	"net/http"
 	"slices"
@@ -71,7 +72,7 @@ func (s Spec) Validate() error {
 	default:
 		errs = append(errs, fmt.Errorf("unknown in-band fault kind %q (known: %v)", s.Kind, Kinds))
 	}
-	if s.Fraction < 0 || s.Fraction > 1 {
+	if math.IsNaN(s.Fraction) || s.Fraction < 0 || s.Fraction > 1 {
 		errs = append(errs, fmt.Errorf("fraction must be within 0..1, got %v", s.Fraction))
 	}
 	return errors.Join(errs...)
@@ -121,6 +122,9 @@ func (c *Controller) Add(spec Spec) (string, error) {
 	defer c.mu.Unlock()
 	c.next++
 	id := "f" + strconv.Itoa(c.next)
+	// The controller keeps its own copy of the filter: the caller's slice
+	// must not change (or race with) which requests the fault hits.
+	spec.Operations = slices.Clone(spec.Operations)
 	c.faults = append(c.faults, &active{
 		id:   id,
 		spec: spec,
@@ -182,7 +186,9 @@ func (c *Controller) Active() map[string]Spec {
 	defer c.mu.Unlock()
 	out := make(map[string]Spec, len(c.faults))
 	for _, f := range c.faults {
-		out[f.id] = f.spec
+		s := f.spec
+		s.Operations = slices.Clone(s.Operations)
+		out[f.id] = s
 	}
 	return out
 }
@@ -217,6 +223,11 @@ type Observer func(r *http.Request, op string, spec Spec)
 // body for Status faults; observe (optional) is called for each faulted
 // request.
 func (c *Controller) Middleware(next http.Handler, classify Classifier, respond Responder, observe Observer) http.Handler {
+	if respond == nil {
+		respond = func(w http.ResponseWriter, _ *http.Request, spec Spec) {
+			http.Error(w, http.StatusText(spec.Status), spec.Status)
+		}
+	}
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		op := ""
 		if classify != nil {

@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"maps"
 	"sync"
 	"time"
 )
@@ -56,6 +57,7 @@ func (j *Journal) Stream(w io.Writer) {
 }
 
 // Record appends an entry stamped with the journal's clock and returns it.
+// The journal keeps its own copies of keys and attrs.
 func (j *Journal) Record(kind string, keys, attrs map[string]string) (Entry, error) {
 	j.mu.Lock()
 	defer j.mu.Unlock()
@@ -64,10 +66,11 @@ func (j *Journal) Record(kind string, keys, attrs map[string]string) (Entry, err
 		Time:    j.now(),
 		Service: j.service,
 		Kind:    kind,
-		Keys:    keys,
-		Attrs:   attrs,
+		Keys:    maps.Clone(keys),
+		Attrs:   maps.Clone(attrs),
 	}
 	j.entries = append(j.entries, e)
+	e = e.clone()
 	for _, w := range j.sinks {
 		b, err := json.Marshal(e)
 		if err != nil {
@@ -85,8 +88,18 @@ func (j *Journal) Entries() []Entry {
 	j.mu.Lock()
 	defer j.mu.Unlock()
 	out := make([]Entry, len(j.entries))
-	copy(out, j.entries)
+	for i, e := range j.entries {
+		out[i] = e.clone()
+	}
 	return out
+}
+
+// clone returns e with its own copies of Keys and Attrs, so that nobody
+// outside the journal can rewrite a recorded entry.
+func (e Entry) clone() Entry {
+	e.Keys = maps.Clone(e.Keys)
+	e.Attrs = maps.Clone(e.Attrs)
+	return e
 }
 
 // Count returns how many entries of kind have been recorded.
