@@ -86,6 +86,9 @@ func fakeSUT(mode string) int {
 	mux.HandleFunc("/exit", func(w http.ResponseWriter, r *http.Request) {
 		code, _ := strconv.Atoi(r.URL.Query().Get("code"))
 		w.WriteHeader(http.StatusAccepted)
+		// The answer must be on the wire before the process may exit, or the
+		// client sees EOF instead of 202.
+		http.NewResponseController(w).Flush()
 		exit <- code
 	})
 	go func() { _ = http.Serve(ln, mux) }()
