@@ -12,13 +12,14 @@ LDFLAGS := -X main.version=$(VERSION)
 export TESTCONTAINERS_RYUK_DISABLED := true
 export TESTCONTAINERS_HOST_OVERRIDE := 127.0.0.1
 
-DEMO            := scenarios/ers-outage-referrals.yaml
-DEMO_NAME       := ers-outage-referrals
-# The checks the naive integration is expected to fail (it is the control:
-# the demo only passes if shakedown catches it).
-DEMO_NAIVE_FAIL := no-duplicate-referrals,latency[all],error-rate[fault-1]
-# Both demo runs share one seed (so they refer the same synthetic patients);
-# a new one each time unless given: make run SEED=42
+# The demo scenarios: name, the reference integration it pilots, and the
+# checks the naive mode is expected to fail (the naive integration is the
+# control: the demo only passes if shakedown catches it, and the resilient
+# one passes every check).
+DEMOS := \
+  ers-outage-referrals:referral-gateway:no-duplicate-referrals,latency[all],error-rate[fault-1]
+# Every demo run shares one seed (so naive and resilient see the same
+# synthetic patients); a new one each time unless given: make run SEED=42
 SEED := $(or $(SEED),$(shell od -An -N4 -tu4 /dev/urandom | tr -d ' '))
 
 .PHONY: all build run test test-unit test-e2e bench fuzz vet lint toxiproxy-cli golden clean
@@ -34,30 +35,38 @@ toxiproxy-cli:
 	@mkdir -p $(BIN)
 	$(GO) build -o $(BIN)/toxiproxy-cli github.com/Shopify/toxiproxy/v2/cmd/cli
 
-# Both modes run in parallel; exit 0 exactly when the naive integration fails
-# the checks it should and the resilient one passes every check.
+# Every run of every demo goes in parallel (they are light: a few requests a
+# second each); then the verdicts are printed side by side per scenario.
+# Exit 0 exactly when every naive run fails the checks it should and every
+# resilient run passes them all.
 run: build
 	@rm -rf $(OUT)/demo && mkdir -p $(OUT)/demo
-	@echo "== shakedown demo: $(DEMO), naive and resilient referral gateways in parallel, seed $(SEED)"
-	@set +e; \
-	( $(BIN)/shakedown run $(DEMO) --seed $(SEED) --out $(OUT)/demo/naive \
-	    --sut-cmd "$(BIN)/referral-gateway --mode naive" --expect-fail '$(DEMO_NAIVE_FAIL)' 2>&1 \
-	    | tee $(OUT)/demo/naive.log | grep --line-buffered '^\[' | sed -u 's/^/  naive     /'; exit $${PIPESTATUS[0]} ) & np=$$!; \
-	( $(BIN)/shakedown run $(DEMO) --seed $(SEED) --out $(OUT)/demo/resilient \
-	    --sut-cmd "$(BIN)/referral-gateway --mode resilient" 2>&1 \
-	    | tee $(OUT)/demo/resilient.log | grep --line-buffered '^\[' | sed -u 's/^/  resilient /'; exit $${PIPESTATUS[0]} ) & rp=$$!; \
-	wait $$np; n=$$?; wait $$rp; r=$$?; \
-	for m in naive resilient; do \
-	  echo; echo "== $$m integration: verdicts (full summary in $(OUT)/demo/$$m.log)"; \
-	  sed -n '/^Verdicts/,$$p' $(OUT)/demo/$$m.log; done; \
-	echo; echo "== side by side"; \
-	$(BIN)/shakedown report compare $(OUT)/demo/naive/$(DEMO_NAME) $(OUT)/demo/resilient/$(DEMO_NAME) --label naive,resilient; \
-	echo; \
-	if [ "$$n" = 0 ] && [ "$$r" = 0 ]; then \
-	  echo "DEMO OK: shakedown caught the naive integration ($(DEMO_NAIVE_FAIL) failed) and passed the resilient one."; \
-	else \
-	  echo "DEMO FAILED: naive exit $$n (want 0: exactly $(DEMO_NAIVE_FAIL) fail), resilient exit $$r (want 0: every check passes)"; exit 1; \
-	fi
+	@echo "== shakedown demo, seed $(SEED): $(foreach d,$(DEMOS),$(word 1,$(subst :, ,$(d)))) against naive and resilient reference integrations, in parallel"
+	@set +e; pids=""; \
+	for d in $(DEMOS); do \
+	  IFS=: read -r name sut fail <<< "$$d"; \
+	  for mode in naive resilient; do \
+	    expect=""; [ $$mode = naive ] && expect="--expect-fail $$fail"; \
+	    ( $(BIN)/shakedown run scenarios/$$name.yaml --seed $(SEED) --out $(OUT)/demo/$$mode \
+	        --sut-cmd "$(BIN)/$$sut --mode $$mode" $$expect 2>&1 \
+	      | tee $(OUT)/demo/$$name.$$mode.log | grep --line-buffered '^\[' \
+	      | sed -u "s/^/  $$(printf '%-22.22s %-9s' $$name $$mode) /"; \
+	      echo $${PIPESTATUS[0]} > $(OUT)/demo/$$name.$$mode.exit ) & pids="$$pids $$!"; \
+	  done; \
+	done; \
+	wait $$pids; ok=1; \
+	for d in $(DEMOS); do \
+	  IFS=: read -r name sut fail <<< "$$d"; \
+	  n=$$(cat $(OUT)/demo/$$name.naive.exit); r=$$(cat $(OUT)/demo/$$name.resilient.exit); \
+	  echo; echo "== $$name: verdicts side by side (full summaries: $(OUT)/demo/$$name.{naive,resilient}.log)"; \
+	  $(BIN)/shakedown report compare $(OUT)/demo/naive/$$name $(OUT)/demo/resilient/$$name --label naive,resilient; \
+	  if [ "$$n" = 0 ] && [ "$$r" = 0 ]; then \
+	    echo "OK: shakedown caught the naive $$sut ($$fail failed) and passed the resilient one."; \
+	  else \
+	    echo "FAILED: naive exit $$n (want 0: exactly $$fail fail), resilient exit $$r (want 0: every check passes)"; ok=0; \
+	  fi; \
+	done; \
+	echo; if [ $$ok = 1 ]; then echo "DEMO OK"; else echo "DEMO FAILED"; exit 1; fi
 
 test: vet
 	$(GO) test -race -count=1 -timeout 14m ./...
