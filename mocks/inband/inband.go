@@ -11,6 +11,7 @@ import (
 	"net/http"
 	"slices"
 	"strconv"
+	"strings"
 	"sync"
 	"time"
 )
@@ -28,10 +29,43 @@ const (
 	LostResponse Kind = "lost-response"
 	// Delay holds matching requests for Spec.Delay before handling them.
 	Delay Kind = "delay"
+	// Malformed runs the real handler (so any write is committed and
+	// journalled), then corrupts the body it answered with as Spec.Malform
+	// says, keeping its status and headers.
+	Malformed Kind = "malformed"
 )
 
 // Kinds lists every fault kind this package implements.
-var Kinds = []Kind{Status, LostResponse, Delay}
+var Kinds = []Kind{Status, LostResponse, Delay, Malformed}
+
+// Ways a Malformed fault corrupts a body (Spec.Malform).
+const (
+	// MalformInvalidJSON cuts the body off half-way, so it is no longer
+	// valid JSON. Content-Length is set to the shortened length, so the HTTP
+	// framing stays valid and only the payload is broken.
+	MalformInvalidJSON = "invalid-json"
+	// MalformWrongTypes parses the JSON answer and replaces the string
+	// values of a seeded subset of its keys with numbers, objects or arrays
+	// ("code": 123, "display": {"x": 1}, ...). The body stays valid JSON but
+	// breaks any client that trusts the declared types. A body that is not
+	// JSON is passed on unchanged.
+	MalformWrongTypes = "wrong-types"
+	// MalformOversized injects one huge but valid field into the JSON
+	// answer so the body exceeds Spec.Bytes (DefaultOversizedBytes when
+	// zero). A body that is not a JSON object is padded with trailing
+	// whitespace instead.
+	MalformOversized = "oversized"
+)
+
+// Malforms lists every Spec.Malform value.
+var Malforms = []string{MalformInvalidJSON, MalformWrongTypes, MalformOversized}
+
+// DefaultOversizedBytes is the body size an oversized fault exceeds when
+// Spec.Bytes is zero.
+const DefaultOversizedBytes = 8 << 20
+
+// OversizedField is the name of the field an oversized fault injects.
+const OversizedField = "_shakedownOversized"
 
 // Spec describes one in-band fault.
 type Spec struct {
@@ -45,8 +79,16 @@ type Spec struct {
 	// RetryAfter, when positive, is sent as a Retry-After header in seconds
 	// (rounded up).
 	RetryAfter time.Duration `json:"retry_after,omitempty"`
-	// Delay is how long Kind Delay holds a request.
+	// Delay is how long Kind Delay holds a request. For Kind Status a
+	// positive Delay holds the request that long before answering (a gateway
+	// that times out answers only after its timeout).
 	Delay time.Duration `json:"delay,omitempty"`
+	// Malform says how Kind Malformed corrupts the body: MalformInvalidJSON,
+	// MalformWrongTypes or MalformOversized.
+	Malform string `json:"malform,omitempty"`
+	// Bytes is the size an oversized body must exceed (DefaultOversizedBytes
+	// when zero).
+	Bytes int `json:"bytes,omitempty"`
 	// Fraction of matching requests to fault, in (0,1]. Zero means all.
 	Fraction float64 `json:"fraction,omitempty"`
 	// Seed drives the per-request choice when Fraction < 1.
@@ -54,6 +96,12 @@ type Spec struct {
 	// Operations restricts the fault to these operation names (as returned by
 	// the mock's Classifier). Empty means every operation.
 	Operations []string `json:"operations,omitempty"`
+	// Tenants restricts the fault to requests whose tenant (as the function
+	// given to Controller.SetTenantFunc reads it, for example the ODS code
+	// of the practice addressed) is listed. Empty means every tenant. A
+	// controller without a tenant function reads every tenant as "", so a
+	// fault with Tenants then hits nothing.
+	Tenants []string `json:"tenants,omitempty"`
 }
 
 // Validate reports what is wrong with s, if anything.
@@ -64,16 +112,37 @@ func (s Spec) Validate() error {
 		if s.Status < 400 || s.Status > 599 {
 			errs = append(errs, fmt.Errorf("status fault needs an HTTP error status between 400 and 599, got %d", s.Status))
 		}
+		if s.Delay < 0 {
+			errs = append(errs, fmt.Errorf("status fault delay must not be negative, got %v", s.Delay))
+		}
 	case LostResponse:
 	case Delay:
 		if s.Delay <= 0 {
 			errs = append(errs, errors.New("delay fault needs a positive delay"))
+		}
+	case Malformed:
+		if !slices.Contains(Malforms, s.Malform) {
+			errs = append(errs, fmt.Errorf("malformed fault needs malform set to one of %v, got %q", Malforms, s.Malform))
 		}
 	default:
 		errs = append(errs, fmt.Errorf("unknown in-band fault kind %q (known: %v)", s.Kind, Kinds))
 	}
 	if math.IsNaN(s.Fraction) || s.Fraction < 0 || s.Fraction > 1 {
 		errs = append(errs, fmt.Errorf("fraction must be within 0..1, got %v", s.Fraction))
+	}
+	if s.Kind != Malformed && s.Malform != "" {
+		errs = append(errs, fmt.Errorf("malform %q only applies to kind %q, not %q", s.Malform, Malformed, s.Kind))
+	}
+	if s.Bytes < 0 {
+		errs = append(errs, fmt.Errorf("bytes must not be negative, got %d", s.Bytes))
+	}
+	if s.Bytes > 0 && (s.Kind != Malformed || s.Malform != MalformOversized) {
+		errs = append(errs, fmt.Errorf("bytes only applies to a %q fault with malform %q", Malformed, MalformOversized))
+	}
+	for i, t := range s.Tenants {
+		if strings.TrimSpace(t) == "" {
+			errs = append(errs, fmt.Errorf("tenants[%d] is empty; list tenant names (for example ODS codes) or leave tenants out to hit every tenant", i))
+		}
 	}
 	return errors.Join(errs...)
 }
@@ -99,6 +168,10 @@ type active struct {
 	counts Counts
 }
 
+// TenantFunc reads the tenant a request is addressed to (for example the
+// ODS code of the practice in its path); "" means none.
+type TenantFunc func(r *http.Request) string
+
 // Controller holds the faults currently active on one mock.
 type Controller struct {
 	mu      sync.Mutex
@@ -106,6 +179,21 @@ type Controller struct {
 	faults  []*active
 	total   Counts
 	removed map[string]Counts
+	tenant  TenantFunc
+}
+
+// SetTenantFunc tells the controller how to read a request's tenant, which
+// faults with Spec.Tenants filter on. nil reads every tenant as "".
+func (c *Controller) SetTenantFunc(f func(*http.Request) string) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.tenant = f
+}
+
+func (c *Controller) tenantFunc() TenantFunc {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.tenant
 }
 
 // NewController returns a controller with no active faults.
@@ -125,6 +213,7 @@ func (c *Controller) Add(spec Spec) (string, error) {
 	// The controller keeps its own copy of the filter: the caller's slice
 	// must not change (or race with) which requests the fault hits.
 	spec.Operations = slices.Clone(spec.Operations)
+	spec.Tenants = slices.Clone(spec.Tenants)
 	c.faults = append(c.faults, &active{
 		id:   id,
 		spec: spec,
@@ -188,18 +277,24 @@ func (c *Controller) Active() map[string]Spec {
 	for _, f := range c.faults {
 		s := f.spec
 		s.Operations = slices.Clone(s.Operations)
+		s.Tenants = slices.Clone(s.Tenants)
 		out[f.id] = s
 	}
 	return out
 }
 
-// pick returns the first active fault that matches op and is chosen for
-// this request, updating counts.
-func (c *Controller) pick(op string) (Spec, bool) {
+// pick returns the first active fault that matches op and tenant and is
+// chosen for this request, updating counts, with a seed for any random
+// choice the fault makes about this request (drawn from the fault's own
+// generator, so a run is replayable).
+func (c *Controller) pick(op, tenant string) (Spec, uint64, bool) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	for _, f := range c.faults {
 		if len(f.spec.Operations) > 0 && !slices.Contains(f.spec.Operations, op) {
+			continue
+		}
+		if len(f.spec.Tenants) > 0 && !slices.Contains(f.spec.Tenants, tenant) {
 			continue
 		}
 		f.counts.Seen++
@@ -209,9 +304,13 @@ func (c *Controller) pick(op string) (Spec, bool) {
 		}
 		f.counts.Faulted++
 		c.total.Faulted++
-		return f.spec, true
+		var seed uint64
+		if f.spec.Kind == Malformed {
+			seed = f.rng.Uint64()
+		}
+		return f.spec, seed, true
 	}
-	return Spec{}, false
+	return Spec{}, 0, false
 }
 
 // Observer is told about every request a fault hit, so the mock can journal
@@ -233,7 +332,11 @@ func (c *Controller) Middleware(next http.Handler, classify Classifier, respond 
 		if classify != nil {
 			op = classify(r)
 		}
-		spec, hit := c.pick(op)
+		tenant := ""
+		if tf := c.tenantFunc(); tf != nil {
+			tenant = tf(r)
+		}
+		spec, seed, hit := c.pick(op, tenant)
 		if !hit {
 			next.ServeHTTP(w, r)
 			return
@@ -243,25 +346,41 @@ func (c *Controller) Middleware(next http.Handler, classify Classifier, respond 
 		}
 		switch spec.Kind {
 		case Status:
+			if spec.Delay > 0 && !wait(r, spec.Delay) {
+				return
+			}
 			if spec.RetryAfter > 0 {
 				secs := int((spec.RetryAfter + time.Second - 1) / time.Second)
 				w.Header().Set("Retry-After", strconv.Itoa(secs))
 			}
 			respond(w, r, spec)
 		case Delay:
-			t := time.NewTimer(spec.Delay)
-			defer t.Stop()
-			select {
-			case <-t.C:
+			if wait(r, spec.Delay) {
 				next.ServeHTTP(w, r)
-			case <-r.Context().Done():
 			}
 		case LostResponse:
 			rec := &discardWriter{header: http.Header{}}
 			next.ServeHTTP(rec, r)
 			dropConnection(w)
+		case Malformed:
+			rec := &discardWriter{header: http.Header{}}
+			next.ServeHTTP(rec, r)
+			writeMalformed(w, rec, spec, seed)
 		}
 	})
+}
+
+// wait holds the request for d and reports whether it is still wanted
+// (false when the client went away first).
+func wait(r *http.Request, d time.Duration) bool {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-t.C:
+		return true
+	case <-r.Context().Done():
+		return false
+	}
 }
 
 // discardWriter lets the real handler commit its write while nothing reaches
