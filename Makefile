@@ -22,7 +22,7 @@ DEMOS := \
 # synthetic patients); a new one each time unless given: make run SEED=42
 SEED := $(or $(SEED),$(shell od -An -N4 -tu4 /dev/urandom | tr -d ' '))
 
-.PHONY: all build run test test-unit test-e2e bench fuzz vet lint toxiproxy-cli golden clean
+.PHONY: all build run test npm-deps test-unit test-e2e bench fuzz vet lint toxiproxy-cli golden clean
 
 all: build
 
@@ -68,8 +68,18 @@ run: build
 	done; \
 	echo; if [ $$ok = 1 ]; then echo "DEMO OK"; else echo "DEMO FAILED"; exit 1; fi
 
-test: vet
-	$(GO) test -race -count=1 -timeout 14m ./...
+# Independent real clients from npm used by the conformance tests (fhir-kit-client,
+# cds-validator); installed from the committed lockfiles.
+NPM_DIRS := $(patsubst %/package.json,%,$(wildcard mocks/*/testdata/npm/package.json))
+npm-deps:
+	@for d in $(NPM_DIRS); do \
+	  if [ ! -d $$d/node_modules ]; then echo "npm ci --prefix $$d"; npm ci --prefix $$d --no-audit --no-fund --loglevel=error || exit 1; fi; \
+	done
+
+# SHAKEDOWN_REQUIRE_NPM=1: the conformance tests against npm clients fail
+# (rather than skip) when their packages are missing.
+test: vet npm-deps
+	SHAKEDOWN_REQUIRE_NPM=1 $(GO) test -race -count=1 -timeout 14m ./...
 
 test-unit:
 	$(GO) test -race -count=1 -short ./...
@@ -92,6 +102,10 @@ fuzz:
 	  ./mocks/fhir:FuzzNegotiate \
 	  ./mocks/fhir:FuzzDecodeParameters \
 	  ./mocks/ers:FuzzRequestBody \
+	  ./mocks/gpconnect:FuzzRequestBody \
+	  ./mocks/gpconnect:FuzzJWT \
+	  ./mocks/cdshooks:FuzzValidateResponse \
+	  ./harness/record:FuzzReadOperations \
 	  ./cmd/shakedown:FuzzSplitCommand \
 	  ; do pkg=$${spec%%:*}; fn=$${spec##*:}; \
 	  echo "== $$fn ($$pkg, $(FUZZTIME))"; \

@@ -26,6 +26,7 @@ import (
 	"github.com/shakedown-harness/shakedown/harness/record"
 	"github.com/shakedown-harness/shakedown/harness/scenario"
 	"github.com/shakedown-harness/shakedown/harness/stack"
+	"github.com/shakedown-harness/shakedown/mocks/cdshooks"
 )
 
 // Artifact renders a file of the run directory from the result (JUnit,
@@ -122,6 +123,7 @@ type runner struct {
 	opsFile  *os.File
 	timeline *timeline
 	checks   []check.Check
+	signer   *cdshooks.Signer
 
 	mu        sync.Mutex
 	loads     []record.LoadReport
@@ -194,6 +196,7 @@ func (r *runner) execute(ctx context.Context) {
 		Services:  r.sc.Services,
 		Factories: stack.DefaultFactories(),
 		Seed:      r.sc.Seed,
+		Options:   r.sc.ServiceOptions,
 		Logger:    r.log,
 	})
 	if err != nil {
@@ -241,9 +244,10 @@ func (r *runner) execute(ctx context.Context) {
 	client := workloadClient()
 	defer client.CloseIdleConnections()
 	for _, l := range r.sc.Load {
-		w, ok := newWorkload(l.Workload, workloadEnv{sutURL: r.sutURL, env: r.env, seed: r.sc.Seed, clock: r.clock, client: client})
-		if !ok {
-			r.harnessErr(fmt.Errorf("load at %s: workload %q has no implementation", l.Pos, l.Workload))
+		w, err := newWorkload(l.Workload, workloadEnv{sutURL: r.sutURL, env: r.env, seed: r.sc.Seed, clock: r.clock,
+			client: client, stack: r.stack, load: l, signer: r.signer, logger: r.log})
+		if err != nil {
+			r.harnessErr(fmt.Errorf("load at %s: %w", l.Pos, err))
 			return
 		}
 		wg.Add(1)
@@ -385,6 +389,11 @@ func (r *runner) startSUT(ctx context.Context) error {
 		return fmt.Errorf("choose an address for the SUT: %w", err)
 	}
 	r.env = r.stack.Env()
+	signer, err := hostSigner(r.stack, r.env)
+	if err != nil {
+		return err
+	}
+	r.signer = signer
 	sutURL := "http://" + addr
 	stateDir, _ := filepath.Abs(filepath.Join(r.dir, "sut-state"))
 	runDir, _ := filepath.Abs(r.dir)

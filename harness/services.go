@@ -1,12 +1,18 @@
 package harness
 
 import (
+	"fmt"
+	"log/slog"
 	"net"
 	"net/http"
 	"time"
 
 	"github.com/shakedown-harness/shakedown/harness/load"
 	"github.com/shakedown-harness/shakedown/harness/record"
+	"github.com/shakedown-harness/shakedown/harness/scenario"
+	"github.com/shakedown-harness/shakedown/harness/stack"
+	"github.com/shakedown-harness/shakedown/mocks/cdshooks"
+	"github.com/shakedown-harness/shakedown/mocks/gpconnect"
 	"github.com/shakedown-harness/shakedown/mocks/synthetic"
 )
 
@@ -17,11 +23,49 @@ type workloadEnv struct {
 	seed   uint64
 	clock  *record.Clock
 	client *http.Client
+	stack  *stack.Stack
+	load   scenario.Load
+	signer *cdshooks.Signer
+	logger *slog.Logger
 }
 
+// hostHardTimeout bounds how long the mock clinical host waits for a hook:
+// a real host may wait for ever; this one gives up so a run always ends.
+const hostHardTimeout = 15 * time.Second
+
 // newWorkload builds a workload by its scenario name.
-func newWorkload(name string, e workloadEnv) (load.Workload, bool) {
+func newWorkload(name string, e workloadEnv) (load.Workload, error) {
 	switch name {
+	case "order-imaging":
+		svc, ok := e.stack.Service("gpconnect")
+		gm, isGP := svc.(*gpconnect.Mock)
+		if !ok || !isGP || e.signer == nil {
+			return nil, fmt.Errorf("workload order-imaging needs the gpconnect service (the clinical system and CDS Hooks host)")
+		}
+		ep := e.stack.Endpoints()["gpconnect"]
+		host, err := cdshooks.NewHost(cdshooks.HostConfig{
+			ServiceBase: e.sutURL + "/cds-services",
+			FHIRServer:  ep.URL,
+			Issuer:      e.env["SHAKEDOWN_GPCONNECT_ISSUER"],
+			JWKSURL:     e.env["SHAKEDOWN_GPCONNECT_JWKS_URL"],
+			Signer:      e.signer,
+			Client:      e.client,
+			Budget:      e.load.Budget(),
+			HardTimeout: hostHardTimeout,
+			Journal:     gm.Journal(),
+			Logger:      e.logger,
+		})
+		if err != nil {
+			return nil, fmt.Errorf("build the CDS Hooks host: %w", err)
+		}
+		return load.NewOrderImaging(load.OrderImagingConfig{
+			Host:     host,
+			Patients: gm.Patients(),
+			Seed:     e.seed,
+			Clock:    e.clock,
+			Journal:  gm.Journal(),
+			Budget:   e.load.Budget(),
+		})
 	case "refer-patient":
 		practice := e.env["SHAKEDOWN_ERS_ODS_CODE"]
 		return load.NewReferPatient(load.ReferPatientConfig{
@@ -30,9 +74,34 @@ func newWorkload(name string, e workloadEnv) (load.Workload, bool) {
 			Patients: synthetic.NewPatients(e.seed, practice),
 			Seed:     e.seed,
 			Clock:    e.clock,
-		}), true
+		}), nil
 	}
-	return nil, false
+	return nil, fmt.Errorf("workload %q has no implementation", name)
+}
+
+// hostSigner prepares the CDS Hooks host's key when the clinical system is
+// mocked: the GP Connect mock publishes the public half (JWKS) so the SUT
+// can verify the host's tokens, and the SUT learns where through its
+// environment (through the proxy, so a fault on gpconnect also hits JWKS
+// fetches).
+func hostSigner(st *stack.Stack, env map[string]string) (*cdshooks.Signer, error) {
+	svc, ok := st.Service("gpconnect")
+	if !ok {
+		return nil, nil
+	}
+	gm, ok := svc.(*gpconnect.Mock)
+	if !ok {
+		return nil, fmt.Errorf("service gpconnect is not the GP Connect mock (%T)", svc)
+	}
+	signer, err := cdshooks.NewSigner()
+	if err != nil {
+		return nil, fmt.Errorf("create the CDS Hooks host key: %w", err)
+	}
+	gm.SetHostKey(signer.JWKS())
+	ep := st.Endpoints()["gpconnect"]
+	env["SHAKEDOWN_GPCONNECT_ISSUER"] = "http://" + ep.Addr
+	env["SHAKEDOWN_GPCONNECT_JWKS_URL"] = "http://" + ep.Addr + gpconnect.JWKSPath
+	return signer, nil
 }
 
 // workloadClient is the HTTP client workloads use to reach the SUT: pooled,

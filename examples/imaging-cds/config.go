@@ -82,7 +82,9 @@ func parseConfig(args []string, getenv func(string) string, usage io.Writer) (co
 		cacheTTL:        5 * time.Minute,
 		maxRecordBytes:  4 << 20,
 		breakerFailures: 5,
-		breakerCooldown: 30 * time.Second,
+		// Short: while open, a probe every few seconds is cheap, and a clinician
+		// should get guidance back soon after GP Connect recovers.
+		breakerCooldown: 5 * time.Second,
 	}
 	fs := flag.NewFlagSet("imaging-cds", flag.ContinueOnError)
 	fs.SetOutput(usage)

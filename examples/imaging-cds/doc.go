@@ -76,7 +76,7 @@
 // The circuit breaker opens after --breaker-failures (5) consecutive
 // failures that mean GP Connect is down or slow (timeouts, connection
 // errors, 5xx, 429), answers at once while open, and lets one probe through
-// after --breaker-cooldown (30s). Card text is built by the service; record
+// after --breaker-cooldown (5s). Card text is built by the service; record
 // text in it is stripped of control and format characters and clamped
 // (summary ≤ 140, detail ≤ 1000).
 //

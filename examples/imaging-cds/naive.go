@@ -6,6 +6,7 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
+	"strings"
 )
 
 // naiveHook is how iRefer-style incidents happen. The clinician's screen
@@ -41,16 +42,21 @@ func (s *service) naiveHook(ctx context.Context, w http.ResponseWriter, q record
 	actions := []any{}
 	for _, o := range orders {
 		rt := rate(o.order, rec, now)
-		// The headline is the record's own problem text when a problem
-		// drove the rating: whatever type and length GP Connect sent.
+		// The headline is the record's own problem text — the one that
+		// drove the rating, else the most recent — whatever type and length
+		// GP Connect sent; the detail lists every problem on the record as
+		// recorded. Nothing is checked or clamped: that is the bug.
 		var summary any = rt.procedure + ": " + ratingWords(rt.code)
-		if rt.indication != nil {
+		switch {
+		case rt.indication != nil:
 			summary = rt.indication.displayRaw
+		case latestProblem(rec) != nil:
+			summary = latestProblem(rec).displayRaw
 		}
 		cards = append(cards, map[string]any{
 			"uuid":      newUUID(),
 			"summary":   summary,
-			"detail":    "PAMA rating: " + rt.code + ". " + rt.reason,
+			"detail":    "PAMA rating: " + rt.code + ". " + rt.reason + " Problems on the GP record: " + allProblems(rec),
 			"indicator": "info",
 			"source":    map[string]any{"label": sourceLabel},
 		})
@@ -61,4 +67,28 @@ func (s *service) naiveHook(ctx context.Context, w http.ResponseWriter, q record
 		})
 	}
 	writeJSON(w, http.StatusOK, map[string]any{"cards": cards, "systemActions": actions})
+}
+
+// latestProblem is the problem with the most recent onset (nil if none).
+func latestProblem(rec record) *problem {
+	var latest *problem
+	for i := range rec.problems {
+		p := &rec.problems[i]
+		if latest == nil || p.onset.After(latest.onset) {
+			latest = p
+		}
+	}
+	return latest
+}
+
+// allProblems joins every problem's text as recorded, however long.
+func allProblems(rec record) string {
+	var b strings.Builder
+	for i, p := range rec.problems {
+		if i > 0 {
+			b.WriteString("; ")
+		}
+		b.WriteString(p.display)
+	}
+	return b.String()
 }

@@ -89,6 +89,13 @@ type Spec struct {
 	// Bytes is the size an oversized body must exceed (DefaultOversizedBytes
 	// when zero).
 	Bytes int `json:"bytes,omitempty"`
+	// Field, for wrong-types and oversized, aims the corruption at one JSON
+	// key wherever it appears (for FHIR, "text" or "display": the human
+	// text an integration is most likely to pass on): wrong-types replaces
+	// every string value of that key, oversized inflates every one of them
+	// so that together they carry the extra bytes. Empty: wrong-types picks a
+	// seeded third of all string values and oversized adds one huge field.
+	Field string `json:"field,omitempty"`
 	// Fraction of matching requests to fault, in (0,1]. Zero means all.
 	Fraction float64 `json:"fraction,omitempty"`
 	// Seed drives the per-request choice when Fraction < 1.
@@ -132,6 +139,9 @@ func (s Spec) Validate() error {
 	}
 	if s.Kind != Malformed && s.Malform != "" {
 		errs = append(errs, fmt.Errorf("malform %q only applies to kind %q, not %q", s.Malform, Malformed, s.Kind))
+	}
+	if s.Field != "" && (s.Kind != Malformed || s.Malform == MalformInvalidJSON) {
+		errs = append(errs, fmt.Errorf("field %q applies only to malformed faults of kind %s or %s", s.Field, MalformWrongTypes, MalformOversized))
 	}
 	if s.Bytes < 0 {
 		errs = append(errs, fmt.Errorf("bytes must not be negative, got %d", s.Bytes))

@@ -3,10 +3,12 @@ package inband
 import (
 	"bytes"
 	"encoding/json"
+	"maps"
 	"math/rand/v2"
 	"net/http"
 	"slices"
 	"strconv"
+	"strings"
 )
 
 // writeMalformed sends the answer the real handler produced (captured in
@@ -22,11 +24,19 @@ func writeMalformed(w http.ResponseWriter, rec *discardWriter, spec Spec, seed u
 	case MalformInvalidJSON:
 		body = truncate(rec.body.Bytes())
 	case MalformWrongTypes:
+		if spec.Field != "" {
+			body = fieldWrongTypes(rec.body.Bytes(), seed, spec.Field)
+			break
+		}
 		body = wrongTypes(rec.body.Bytes(), seed)
 	case MalformOversized:
 		limit := spec.Bytes
 		if limit <= 0 {
 			limit = DefaultOversizedBytes
+		}
+		if spec.Field != "" {
+			body = fieldOversize(rec.body.Bytes(), limit, spec.Field)
+			break
 		}
 		body = oversize(rec.body.Bytes(), limit)
 	default:
@@ -141,4 +151,81 @@ func oversize(body []byte, limit int) []byte {
 	}
 	out.Write(rest)
 	return out.Bytes()
+}
+
+// fieldSlots decodes body and finds every string value stored under key.
+func fieldSlots(body []byte, key string) (doc any, slots []map[string]any, ok bool) {
+	dec := json.NewDecoder(bytes.NewReader(body))
+	dec.UseNumber()
+	if err := dec.Decode(&doc); err != nil {
+		return nil, nil, false
+	}
+	var walk func(any)
+	walk = func(x any) {
+		switch t := x.(type) {
+		case map[string]any:
+			if _, isString := t[key].(string); isString {
+				slots = append(slots, t)
+			}
+			for _, k := range slices.Sorted(maps.Keys(t)) {
+				if k != key {
+					walk(t[k])
+				}
+			}
+		case []any:
+			for _, e := range t {
+				walk(e)
+			}
+		}
+	}
+	walk(doc)
+	return doc, slots, true
+}
+
+func encodeJSON(v any, fallback []byte) []byte {
+	var out bytes.Buffer
+	enc := json.NewEncoder(&out)
+	enc.SetEscapeHTML(false)
+	if err := enc.Encode(v); err != nil {
+		return fallback
+	}
+	return bytes.TrimRight(out.Bytes(), "\n")
+}
+
+// fieldWrongTypes replaces every string value of key with a seeded value of
+// another JSON type. A body that is not JSON, or has no such value, comes
+// back unchanged.
+func fieldWrongTypes(body []byte, seed uint64, key string) []byte {
+	doc, slots, ok := fieldSlots(body, key)
+	if !ok || len(slots) == 0 {
+		return body
+	}
+	rng := rand.New(rand.NewPCG(seed, 0x3a20))
+	replacements := []func() any{
+		func() any { return json.Number("123") },
+		func() any { return map[string]any{"x": json.Number("1")} },
+		func() any { return []any{json.Number("1"), json.Number("2")} },
+		func() any { return true },
+	}
+	for _, obj := range slots {
+		obj[key] = replacements[rng.IntN(len(replacements))]()
+	}
+	return encodeJSON(doc, body)
+}
+
+// fieldOversize inflates every string value of key, spreading the growth
+// evenly, so the body exceeds limit while staying the JSON it was (a giant
+// free-text entry). Without such a value it falls back to oversize.
+func fieldOversize(body []byte, limit int, key string) []byte {
+	doc, slots, ok := fieldSlots(body, key)
+	if !ok || len(slots) == 0 {
+		return oversize(body, limit)
+	}
+	pad := limit - len(body) + 1
+	each := max(1, (pad+len(slots)-1)/len(slots))
+	filler := strings.Repeat("x", each)
+	for _, obj := range slots {
+		obj[key] = obj[key].(string) + " " + filler
+	}
+	return encodeJSON(doc, body)
 }

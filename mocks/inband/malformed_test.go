@@ -293,3 +293,57 @@ func TestStatusFaultWithDelay(t *testing.T) {
 		require.Equal(t, 30*time.Second, time.Since(start), "a gateway timeout answers after its timeout")
 	})
 }
+
+func TestMalformedField(t *testing.T) {
+	body := []byte(`{"entry":[{"code":{"text":"Low back pain","coding":[{"display":"x"}]}},{"code":{"text":"Headache"}},{"title":"Problems"}]}`)
+	tests := []struct {
+		name  string
+		spec  inband.Spec
+		check func(t *testing.T, got []byte)
+	}{
+		{name: "wrong-types hits every value of the field and nothing else", spec: inband.Spec{Kind: inband.Malformed, Malform: inband.MalformWrongTypes, Field: "text", Seed: 3},
+			check: func(t *testing.T, got []byte) {
+				var doc struct {
+					Entry []struct {
+						Code  map[string]any `json:"code"`
+						Title any            `json:"title"`
+					} `json:"entry"`
+				}
+				require.NoError(t, json.Unmarshal(got, &doc))
+				for _, e := range doc.Entry[:2] {
+					_, isString := e.Code["text"].(string)
+					require.False(t, isString, "text must no longer be a string: %v", e.Code["text"])
+				}
+				require.Equal(t, "Problems", doc.Entry[2].Title)
+				require.Contains(t, string(got), `"display":"x"`)
+			}},
+		{name: "oversized spreads the bytes over every value of the field", spec: inband.Spec{Kind: inband.Malformed, Malform: inband.MalformOversized, Field: "text", Bytes: 1 << 20},
+			check: func(t *testing.T, got []byte) {
+				require.Greater(t, len(got), 1<<20)
+				var doc struct {
+					Entry []struct {
+						Code struct{ Text string } `json:"code"`
+					} `json:"entry"`
+				}
+				require.NoError(t, json.Unmarshal(got, &doc))
+				require.True(t, strings.HasPrefix(doc.Entry[0].Code.Text, "Low back pain "))
+				require.Greater(t, len(doc.Entry[0].Code.Text), 400_000)
+				require.Greater(t, len(doc.Entry[1].Code.Text), 400_000)
+			}},
+		{name: "field absent: wrong-types leaves the body alone", spec: inband.Spec{Kind: inband.Malformed, Malform: inband.MalformWrongTypes, Field: "nope"},
+			check: func(t *testing.T, got []byte) { require.JSONEq(t, string(body), string(got)) }},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			c := inband.NewController()
+			_, err := c.Add(tt.spec)
+			require.NoError(t, err)
+			h := c.Middleware(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { _, _ = w.Write(body) }), nil, nil, nil)
+			rec := httptest.NewRecorder()
+			h.ServeHTTP(rec, httptest.NewRequest(http.MethodGet, "/", nil))
+			tt.check(t, rec.Body.Bytes())
+		})
+	}
+	_, err := inband.NewController().Add(inband.Spec{Kind: inband.Malformed, Malform: inband.MalformInvalidJSON, Field: "text"})
+	require.ErrorContains(t, err, "field")
+}
