@@ -15,6 +15,13 @@
 //   - error-rate {phase, max}: the fraction of operations refused or left
 //     unanswered is at most max.
 //   - sut-alive: the SUT never exited unless the harness made it.
+//   - host-responsive {max_block, max_freezes, max_unsafe}: over the
+//     operations driven through the clinical system's CDS Hooks host, no
+//     action blocked the clinician's screen longer than max_block, at most
+//     max_freezes hook calls overran the UI budget and at most max_unsafe
+//     answers were ones a real host could crash on.
+//   - ordering-continues: every order was signed, with or without decision
+//     support; the pass message says how many went ahead without it.
 //
 // Phases (PhaseOps, Stats) place an operation by its intended send time
 // against the fault windows: all, steady, before-faults, during-faults,

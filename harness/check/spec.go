@@ -1,6 +1,7 @@
 package check
 
 import (
+	"errors"
 	"fmt"
 	"strings"
 
@@ -14,11 +15,14 @@ const (
 	NameLatency              = "latency"
 	NameErrorRate            = "error-rate"
 	NameSUTAlive             = "sut-alive"
+	NameHostResponsive       = "host-responsive"
+	NameOrderingContinues    = "ordering-continues"
 )
 
 // Known lists the check names FromSpec builds, in a stable order.
 func Known() []string {
-	return []string{NameNoLostReferrals, NameNoDuplicateReferrals, NameLatency, NameErrorRate, NameSUTAlive}
+	return []string{NameNoLostReferrals, NameNoDuplicateReferrals, NameLatency, NameErrorRate, NameSUTAlive,
+		NameHostResponsive, NameOrderingContinues}
 }
 
 // FromSpec builds the check a scenario names, rejecting parameters that are
@@ -85,6 +89,29 @@ func fromSpec(spec scenario.CheckSpec) (Check, error) {
 			return nil, err
 		}
 		return SUTAlive{}, nil
+	case NameHostResponsive:
+		if err := onlyParams(spec, "max_block", "max_freezes", "max_unsafe"); err != nil {
+			return nil, err
+		}
+		var errs []string
+		if spec.MaxBlock <= 0 {
+			errs = append(errs, fmt.Sprintf("needs max_block, the longest the clinician's screen may be blocked in one action (a positive duration, e.g. 2s), got %s", spec.MaxBlock))
+		}
+		if spec.MaxFreezes < 0 {
+			errs = append(errs, fmt.Sprintf("max_freezes must not be negative, got %d", spec.MaxFreezes))
+		}
+		if spec.MaxUnsafe < 0 {
+			errs = append(errs, fmt.Sprintf("max_unsafe must not be negative, got %d", spec.MaxUnsafe))
+		}
+		if len(errs) > 0 {
+			return nil, errors.New(strings.Join(errs, "; "))
+		}
+		return HostResponsive{MaxBlock: spec.MaxBlock, MaxFreezes: spec.MaxFreezes, MaxUnsafe: spec.MaxUnsafe}, nil
+	case NameOrderingContinues:
+		if err := onlyParams(spec); err != nil {
+			return nil, err
+		}
+		return OrderingContinues{}, nil
 	case "":
 		return nil, fmt.Errorf("a check needs a name (one of %s)", strings.Join(Known(), ", "))
 	}
@@ -101,18 +128,21 @@ func phaseOrAll(p string) string {
 // onlyParams rejects parameters set on spec that are not in allowed.
 func onlyParams(spec scenario.CheckSpec, allowed ...string) error {
 	set := map[string]bool{
-		"within": spec.Within != 0,
-		"phase":  spec.Phase != "",
-		"p50":    spec.P50 != 0,
-		"p95":    spec.P95 != 0,
-		"p99":    spec.P99 != 0,
-		"max":    spec.Max != nil,
+		"within":      spec.Within != 0,
+		"phase":       spec.Phase != "",
+		"p50":         spec.P50 != 0,
+		"p95":         spec.P95 != 0,
+		"p99":         spec.P99 != 0,
+		"max":         spec.Max != nil,
+		"max_block":   spec.MaxBlock != 0,
+		"max_freezes": spec.MaxFreezes != 0,
+		"max_unsafe":  spec.MaxUnsafe != 0,
 	}
 	for _, a := range allowed {
 		delete(set, a)
 	}
 	var bad []string
-	for _, p := range []string{"within", "phase", "p50", "p95", "p99", "max"} {
+	for _, p := range []string{"within", "phase", "p50", "p95", "p99", "max", "max_block", "max_freezes", "max_unsafe"} {
 		if set[p] {
 			bad = append(bad, p)
 		}

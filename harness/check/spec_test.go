@@ -25,7 +25,16 @@ func TestFromSpec(t *testing.T) {
 		{"error-rate of zero", scenario.CheckSpec{Name: "error-rate", Max: ptr(0.0)}, "error-rate[all]", ""},
 		{"sut-alive", scenario.CheckSpec{Name: "sut-alive"}, "sut-alive", ""},
 
-		{"unknown", scenario.CheckSpec{Name: "no-lost-results"}, "", "check no-lost-results: unknown check; known checks are no-lost-referrals, no-duplicate-referrals, latency, error-rate, sut-alive"},
+		{"host-responsive", scenario.CheckSpec{Name: "host-responsive", MaxBlock: sec(2)}, "host-responsive", ""},
+		{"host-responsive with allowances", scenario.CheckSpec{Name: "host-responsive", MaxBlock: sec(2), MaxFreezes: 3, MaxUnsafe: 1}, "host-responsive", ""},
+		{"ordering-continues", scenario.CheckSpec{Name: "ordering-continues"}, "ordering-continues", ""},
+
+		{"unknown", scenario.CheckSpec{Name: "no-lost-results"}, "", "check no-lost-results: unknown check; known checks are no-lost-referrals, no-duplicate-referrals, latency, error-rate, sut-alive, host-responsive, ordering-continues"},
+		{"host-responsive without max_block", scenario.CheckSpec{Name: "host-responsive", MaxFreezes: 1}, "", "needs max_block, the longest the clinician's screen may be blocked in one action"},
+		{"host-responsive negatives", scenario.CheckSpec{Name: "host-responsive", MaxBlock: -sec(1), MaxFreezes: -1, MaxUnsafe: -2}, "", "got -1s; max_freezes must not be negative, got -1; max_unsafe must not be negative, got -2"},
+		{"host-responsive with phase", scenario.CheckSpec{Name: "host-responsive", MaxBlock: sec(2), Phase: "steady"}, "", "does not take phase"},
+		{"ordering-continues takes nothing", scenario.CheckSpec{Name: "ordering-continues", MaxBlock: sec(2)}, "", "does not take max_block"},
+		{"latency with max_unsafe", scenario.CheckSpec{Name: "latency", P99: sec(1), MaxUnsafe: 1}, "", "does not take max_unsafe"},
 		{"no name", scenario.CheckSpec{}, "", "a check needs a name"},
 		{"with position", scenario.CheckSpec{Name: "nope", Pos: scenario.Pos{File: "s.yaml", Line: 12, Col: 5}}, "", "s.yaml:12:5: check nope: unknown check"},
 		{"negative within", scenario.CheckSpec{Name: "no-lost-referrals", Within: -sec(1)}, "", "within must not be negative"},
@@ -55,11 +64,18 @@ func TestFromSpec(t *testing.T) {
 	}
 }
 
-// Every known check can be built from a spec that names it.
+// Every known check can be built from a spec that names it, and the checks
+// FromSpec builds are exactly the scenario catalog's.
 func TestKnownChecksBuild(t *testing.T) {
+	var catalog []string
+	for _, k := range scenario.Checks() {
+		catalog = append(catalog, k.Name)
+	}
+	require.Equal(t, catalog, check.Known())
 	params := map[string]scenario.CheckSpec{
-		"latency":    {P99: sec(1)},
-		"error-rate": {Max: ptr(0.1)},
+		"latency":         {P99: sec(1)},
+		"error-rate":      {Max: ptr(0.1)},
+		"host-responsive": {MaxBlock: sec(2)},
 	}
 	for _, name := range check.Known() {
 		spec := params[name]

@@ -3,17 +3,20 @@ package fault
 import (
 	"errors"
 	"fmt"
+	"math"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
 
 	"github.com/shakedown-harness/shakedown/harness/scenario"
+	"github.com/shakedown-harness/shakedown/mocks/inband"
 )
 
 // Kinds lists every fault kind a timeline step may name.
 var Kinds = []string{
 	"latency", "bandwidth", "slow_close", "timeout", "reset_peer", "slicer", "limit_data",
-	"down", "crash", "hang", "status", "lost-response",
+	"down", "crash", "hang", "status", "lost-response", "delay", "malformed",
 }
 
 // FromStep builds the fault a timeline step describes. index is the step's
@@ -46,7 +49,7 @@ func FromStep(step scenario.Step, index int, seed uint64) (Fault, error) {
 			bad("stream must be %s or %s, got %q", Upstream, Downstream, stream)
 		}
 		stream = streamOr(stream)
-	case "down", "status", "lost-response":
+	case "down", "status", "lost-response", "delay", "malformed":
 		needService()
 		if stream != "" {
 			bad("%s does not take a stream", step.Fault)
@@ -62,6 +65,18 @@ func FromStep(step scenario.Step, index int, seed uint64) (Fault, error) {
 		return nil, fmt.Errorf("step %d names no fault (known: %s)", index, strings.Join(Kinds, ", "))
 	default:
 		return nil, fmt.Errorf("step %d: unknown fault %q (known: %s)", index, step.Fault, strings.Join(Kinds, ", "))
+	}
+	inBand := slices.Contains([]string{"status", "lost-response", "delay", "malformed"}, step.Fault)
+	if len(step.ODS) > 0 && !inBand {
+		bad("%s does not take ods: only in-band faults (status, lost-response, delay, malformed) can be aimed at tenants", step.Fault)
+	}
+	for _, code := range step.ODS {
+		if strings.TrimSpace(code) == "" {
+			bad("ods lists an empty ODS code")
+		}
+	}
+	if step.Malform != "" && step.Fault != "malformed" {
+		bad("%s does not take malform (only malformed does)", step.Fault)
 	}
 	name := ""
 	if isToxic {
@@ -120,10 +135,32 @@ func FromStep(step scenario.Step, index int, seed uint64) (Fault, error) {
 		nonNegative("retry_after", step.RetryAfter)
 		checkFraction(step.Fraction, bad)
 		f = Status{Service: step.Service, Status: step.Status, Code: step.Code, RetryAfter: step.RetryAfter,
-			Fraction: step.Fraction, Operations: step.Operations, Seed: StepSeed(seed, index)}
+			Fraction: step.Fraction, Operations: step.Operations, ODS: step.ODS, Seed: StepSeed(seed, index)}
 	case "lost-response":
 		checkFraction(step.Fraction, bad)
-		f = LostResponse{Service: step.Service, Fraction: step.Fraction, Operations: step.Operations, Seed: StepSeed(seed, index)}
+		f = LostResponse{Service: step.Service, Fraction: step.Fraction, Operations: step.Operations, ODS: step.ODS, Seed: StepSeed(seed, index)}
+	case "delay":
+		if step.Delay <= 0 {
+			bad("delay needs a positive delay, got %s", step.Delay)
+		}
+		checkFraction(step.Fraction, bad)
+		f = Delay{Service: step.Service, Delay: step.Delay, Fraction: step.Fraction, Operations: step.Operations,
+			ODS: step.ODS, Seed: StepSeed(seed, index)}
+	case "malformed":
+		if !slices.Contains(inband.Malforms, step.Malform) {
+			bad("malformed needs malform set to one of %s, got %q", strings.Join(inband.Malforms, ", "), step.Malform)
+		}
+		switch {
+		case step.Bytes < 0:
+			bad("bytes must not be negative, got %d", step.Bytes)
+		case step.Bytes > 0 && step.Malform != inband.MalformOversized:
+			bad("bytes only applies to malform %s, not %q", inband.MalformOversized, step.Malform)
+		case step.Bytes > math.MaxInt32:
+			bad("bytes %d is too large for an oversized answer", step.Bytes)
+		}
+		checkFraction(step.Fraction, bad)
+		f = Malformed{Service: step.Service, Malform: step.Malform, Bytes: int(step.Bytes), Field: step.Field, Fraction: step.Fraction,
+			Operations: step.Operations, ODS: step.ODS, Seed: StepSeed(seed, index)}
 	}
 	if len(errs) > 0 {
 		return nil, fmt.Errorf("step %d (%s): %w", index, step.Fault, errors.Join(errs...))
@@ -132,7 +169,7 @@ func FromStep(step scenario.Step, index int, seed uint64) (Fault, error) {
 }
 
 func checkFraction(f float64, bad func(string, ...any)) {
-	if f < 0 || f > 1 {
+	if math.IsNaN(f) || f < 0 || f > 1 {
 		bad("fraction must be within 0..1 (0 = all requests), got %v", f)
 	}
 }

@@ -3,6 +3,7 @@ package fault_test
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"errors"
 	"io"
 	"net"
@@ -19,6 +20,7 @@ import (
 	"github.com/shakedown-harness/shakedown/harness/scenario"
 	"github.com/shakedown-harness/shakedown/harness/stack"
 	"github.com/shakedown-harness/shakedown/harness/stack/stacktest"
+	"github.com/shakedown-harness/shakedown/mocks/inband"
 )
 
 // env is a running stack with one Echo service, "ers".
@@ -309,6 +311,173 @@ func TestLostResponse(t *testing.T) {
 	require.Equal(t, http.StatusCreated, resp.StatusCode)
 }
 
+func TestDelay(t *testing.T) {
+	e := newEnv(t)
+	const delay = 300 * time.Millisecond
+	rev := inject(t, e, fault.Delay{Service: "ers", Delay: delay, Operations: []string{stacktest.OpPing}, Seed: 1})
+
+	body, took := timedGet(t, e.url+"/ping")
+	require.Equal(t, "pong", string(body), "a delayed request is still answered in full")
+	require.GreaterOrEqual(t, took, delay)
+	_, other := timedGet(t, e.url+"/blob?n=10") // not a ping: untouched
+	require.Less(t, other, delay)
+	require.Equal(t, int64(1), e.st.Counters("ers").Faulted)
+
+	require.NoError(t, rev(context.Background()))
+	_, after := timedGet(t, e.url+"/ping")
+	require.Less(t, after, delay, "the delay is gone after revert")
+}
+
+func TestMalformed(t *testing.T) {
+	post := func(t *testing.T, e env) []byte {
+		t.Helper()
+		resp, err := httpClient().Post(e.url+"/items", "application/json", nil)
+		require.NoError(t, err)
+		defer resp.Body.Close()
+		b, err := io.ReadAll(resp.Body)
+		require.NoError(t, err)
+		require.Equal(t, http.StatusCreated, resp.StatusCode, "the status is kept; only the body is broken")
+		return b
+	}
+	tests := []struct {
+		name  string
+		fault fault.Malformed
+		check func(t *testing.T, body []byte)
+	}{
+		{
+			name:  "invalid JSON",
+			fault: fault.Malformed{Service: "ers", Malform: "invalid-json"},
+			check: func(t *testing.T, body []byte) { require.False(t, json.Valid(body), "%q", body) },
+		},
+		{
+			name:  "wrong types",
+			fault: fault.Malformed{Service: "ers", Malform: "wrong-types", Seed: 3},
+			check: func(t *testing.T, body []byte) {
+				var v map[string]any
+				require.NoError(t, json.Unmarshal(body, &v), "still JSON")
+				_, isString := v["id"].(string)
+				require.False(t, isString, "id is no longer a string: %s", body)
+			},
+		},
+		{
+			name:  "oversized",
+			fault: fault.Malformed{Service: "ers", Malform: "oversized", Bytes: 100_000},
+			check: func(t *testing.T, body []byte) {
+				require.True(t, json.Valid(body))
+				require.Greater(t, len(body), 100_000)
+			},
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			e := newEnv(t)
+			f := tt.fault
+			f.Operations = []string{stacktest.OpCreate}
+			rev := inject(t, e, f)
+			tt.check(t, post(t, e))
+			require.Equal(t, 1, e.st.Journals()[0].Count("item.created"), "the work was done before the answer broke")
+			require.Equal(t, int64(1), e.st.Counters("ers").Faulted)
+			require.NoError(t, rev(context.Background()))
+			var ok map[string]string
+			require.NoError(t, json.Unmarshal(post(t, e), &ok), "answers are whole again after revert")
+			require.Equal(t, "item-2", ok["id"])
+		})
+	}
+}
+
+// Every in-band fault can be aimed at tenants: only requests for the listed
+// ODS codes are hit.
+func TestInBandTenants(t *testing.T) {
+	faults := []fault.Fault{
+		fault.Status{Service: "ers", Status: 503, ODS: []string{"Y12345"}},
+		fault.Delay{Service: "ers", Delay: 400 * time.Millisecond, ODS: []string{"Y12345"}},
+		fault.Malformed{Service: "ers", Malform: "invalid-json", ODS: []string{"Y12345"}},
+		fault.LostResponse{Service: "ers", ODS: []string{"Y12345"}},
+	}
+	for _, f := range faults {
+		t.Run(f.Name(), func(t *testing.T) {
+			e := newEnv(t)
+			svc, ok := e.st.Service("ers")
+			require.True(t, ok)
+			svc.Faults().SetTenantFunc(func(r *http.Request) string { return r.Header.Get("X-ODS") })
+			rev := inject(t, e, f)
+			defer func() { require.NoError(t, rev(context.Background())) }()
+
+			get := func(ods string) (int, []byte, time.Duration, error) {
+				req, err := http.NewRequest(http.MethodPost, e.url+"/items", nil)
+				require.NoError(t, err)
+				if ods != "" {
+					req.Header.Set("X-ODS", ods)
+				}
+				began := time.Now()
+				resp, err := httpClient().Do(req)
+				if err != nil {
+					return 0, nil, time.Since(began), err
+				}
+				defer resp.Body.Close()
+				b, _ := io.ReadAll(resp.Body)
+				return resp.StatusCode, b, time.Since(began), nil
+			}
+			for _, other := range []string{"A81001", ""} {
+				status, body, took, err := get(other)
+				require.NoError(t, err, "tenant %q is not hit", other)
+				require.Equal(t, http.StatusCreated, status)
+				require.True(t, json.Valid(body))
+				require.Less(t, took, 400*time.Millisecond)
+			}
+			require.Zero(t, e.st.Counters("ers").Faulted)
+			status, body, took, err := get("Y12345")
+			hit := err != nil || status != http.StatusCreated || !json.Valid(body) || took >= 400*time.Millisecond
+			require.True(t, hit, "tenant Y12345 is hit")
+			require.Equal(t, int64(1), e.st.Counters("ers").Faulted)
+		})
+	}
+}
+
+// specTarget records the in-band specs faults add.
+type specTarget struct {
+	fault.Target
+	specs []inband.Spec
+}
+
+func (t *specTarget) InBand(string) (fault.InBand, error) { return t, nil }
+func (t *specTarget) AddFault(_ context.Context, s inband.Spec) (string, error) {
+	t.specs = append(t.specs, s)
+	return "f1", nil
+}
+func (t *specTarget) RemoveFault(context.Context, string) (inband.Counts, error) {
+	return inband.Counts{}, nil
+}
+
+func TestInBandSpecs(t *testing.T) {
+	ods := []string{"Y12345", "A81001"}
+	ops := []string{"getStructuredRecord"}
+	tests := []struct {
+		name  string
+		fault fault.Fault
+		want  inband.Spec
+	}{
+		{"status", fault.Status{Service: "gpconnect", Status: 503, Code: "X", RetryAfter: time.Second, Fraction: 0.5, Operations: ops, ODS: ods, Seed: 7},
+			inband.Spec{Kind: inband.Status, Status: 503, Code: "X", RetryAfter: time.Second, Fraction: 0.5, Operations: ops, Tenants: ods, Seed: 7}},
+		{"lost response", fault.LostResponse{Service: "gpconnect", ODS: ods, Seed: 7},
+			inband.Spec{Kind: inband.LostResponse, Tenants: ods, Seed: 7}},
+		{"delay", fault.Delay{Service: "gpconnect", Delay: 8 * time.Second, Fraction: 0.3, Operations: ops, ODS: ods, Seed: 7},
+			inband.Spec{Kind: inband.Delay, Delay: 8 * time.Second, Fraction: 0.3, Operations: ops, Tenants: ods, Seed: 7}},
+		{"malformed", fault.Malformed{Service: "gpconnect", Malform: "oversized", Bytes: 5_000_000, Operations: ops, ODS: ods, Seed: 7},
+			inband.Spec{Kind: inband.Malformed, Malform: "oversized", Bytes: 5_000_000, Operations: ops, Tenants: ods, Seed: 7}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			tg := &specTarget{}
+			rev, err := tt.fault.Inject(context.Background(), tg)
+			require.NoError(t, err)
+			require.Equal(t, []inband.Spec{tt.want}, tg.specs)
+			require.NoError(t, tt.want.Validate(), "the spec is one the mock accepts")
+			require.NoError(t, rev(context.Background()))
+		})
+	}
+}
+
 func TestRevertIsSafe(t *testing.T) {
 	e := newEnv(t)
 	rev := inject(t, e, fault.Latency{Service: "ers", Latency: time.Second})
@@ -537,6 +706,48 @@ func TestFromStep(t *testing.T) {
 			want: fault.LostResponse{Service: "ers", Seed: fault.StepSeed(seed, 3)},
 			desc: "lost response (committed, answer dropped) on ers, all requests",
 		},
+		{
+			name: "lost response for one practice",
+			step: scenario.Step{Fault: "lost-response", Service: "gpconnect", ODS: []string{"Y12345"}},
+			want: fault.LostResponse{Service: "gpconnect", ODS: []string{"Y12345"}, Seed: fault.StepSeed(seed, 3)},
+			desc: "lost response (committed, answer dropped) on gpconnect, all requests for ODS code Y12345",
+		},
+		{
+			name: "status for two practices",
+			step: scenario.Step{Fault: "status", Service: "gpconnect", Status: 503, ODS: []string{"Y12345", "A81001"}},
+			want: fault.Status{Service: "gpconnect", Status: 503, ODS: []string{"Y12345", "A81001"}, Seed: fault.StepSeed(seed, 3)},
+			desc: "HTTP 503 on gpconnect, all requests for ODS codes Y12345, A81001",
+		},
+		{
+			name: "delay",
+			step: scenario.Step{Fault: "delay", Service: "gpconnect", Delay: 8 * time.Second, Fraction: 0.3, Operations: []string{"getStructuredRecord"}},
+			want: fault.Delay{Service: "gpconnect", Delay: 8 * time.Second, Fraction: 0.3, Operations: []string{"getStructuredRecord"}, Seed: fault.StepSeed(seed, 3)},
+			desc: "delay 8s on gpconnect, 30% of getStructuredRecord requests",
+		},
+		{
+			name: "malformed invalid JSON",
+			step: scenario.Step{Fault: "malformed", Service: "gpconnect", Malform: "invalid-json", ODS: []string{"Y12345"}},
+			want: fault.Malformed{Service: "gpconnect", Malform: "invalid-json", ODS: []string{"Y12345"}, Seed: fault.StepSeed(seed, 3)},
+			desc: "malformed answers (invalid JSON) on gpconnect, all requests for ODS code Y12345",
+		},
+		{
+			name: "malformed wrong types",
+			step: scenario.Step{Fault: "malformed", Service: "gpconnect", Malform: "wrong-types"},
+			want: fault.Malformed{Service: "gpconnect", Malform: "wrong-types", Seed: fault.StepSeed(seed, 3)},
+			desc: "malformed answers (wrong types) on gpconnect, all requests",
+		},
+		{
+			name: "malformed oversized",
+			step: scenario.Step{Fault: "malformed", Service: "gpconnect", Malform: "oversized", Bytes: 5_000_000, Fraction: 0.5},
+			want: fault.Malformed{Service: "gpconnect", Malform: "oversized", Bytes: 5_000_000, Fraction: 0.5, Seed: fault.StepSeed(seed, 3)},
+			desc: "malformed answers (oversized, over 5000000 B) on gpconnect, 50% of requests",
+		},
+		{
+			name: "malformed oversized by the mock's default",
+			step: scenario.Step{Fault: "malformed", Service: "gpconnect", Malform: "oversized"},
+			want: fault.Malformed{Service: "gpconnect", Malform: "oversized", Seed: fault.StepSeed(seed, 3)},
+			desc: "malformed answers (oversized, over 8388608 B) on gpconnect, all requests",
+		},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -577,6 +788,23 @@ func TestFromStepErrors(t *testing.T) {
 		{name: "hang on another target", step: scenario.Step{Fault: "hang", Target: "db"}, want: []string{`acts on target sut, got "db"`}},
 		{name: "status not an error", step: scenario.Step{Fault: "status", Service: "ers", Status: 302}, want: []string{"between 400 and 599, got 302"}},
 		{name: "fraction above 1", step: scenario.Step{Fault: "lost-response", Service: "ers", Fraction: 1.5}, want: []string{"fraction must be within 0..1"}},
+		{name: "delay without delay", step: scenario.Step{Fault: "delay", Service: "gpconnect"}, want: []string{"delay needs a positive delay, got 0s"}},
+		{name: "delay without service", step: scenario.Step{Fault: "delay", Delay: time.Second}, want: []string{"delay needs a service"}},
+		{name: "delay with stream", step: scenario.Step{Fault: "delay", Service: "gpconnect", Delay: time.Second, Stream: "upstream"}, want: []string{"does not take a stream"}},
+		{name: "malformed without malform", step: scenario.Step{Fault: "malformed", Service: "gpconnect"},
+			want: []string{`malformed needs malform set to one of invalid-json, wrong-types, oversized, got ""`}},
+		{name: "malformed with an unknown malform", step: scenario.Step{Fault: "malformed", Service: "gpconnect", Malform: "garbled", Fraction: -0.1},
+			want: []string{`got "garbled"`, "fraction must be within 0..1"}},
+		{name: "bytes on invalid JSON", step: scenario.Step{Fault: "malformed", Service: "gpconnect", Malform: "invalid-json", Bytes: 10},
+			want: []string{`bytes only applies to malform oversized, not "invalid-json"`}},
+		{name: "negative bytes", step: scenario.Step{Fault: "malformed", Service: "gpconnect", Malform: "oversized", Bytes: -1},
+			want: []string{"bytes must not be negative"}},
+		{name: "ods on a toxic", step: scenario.Step{Fault: "latency", Service: "gpconnect", Latency: time.Second, ODS: []string{"Y12345"}},
+			want: []string{"latency does not take ods: only in-band faults"}},
+		{name: "empty ods code", step: scenario.Step{Fault: "delay", Service: "gpconnect", Delay: time.Second, ODS: []string{" "}},
+			want: []string{"ods lists an empty ODS code"}},
+		{name: "malform on status", step: scenario.Step{Fault: "status", Service: "gpconnect", Status: 503, Malform: "invalid-json"},
+			want: []string{"status does not take malform"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -587,6 +815,17 @@ func TestFromStepErrors(t *testing.T) {
 			}
 		})
 	}
+}
+
+// The fault kinds FromStep builds are exactly the scenario catalog's, and
+// the malforms it accepts exactly what the scenario allows and the mocks do.
+func TestKindsMatchTheCatalog(t *testing.T) {
+	var catalog []string
+	for _, k := range scenario.Faults() {
+		catalog = append(catalog, k.Name)
+	}
+	require.Equal(t, catalog, fault.Kinds)
+	require.Equal(t, scenario.MalformKinds(), inband.Malforms)
 }
 
 func TestToxicAttributesAreMilliseconds(t *testing.T) {

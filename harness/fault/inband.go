@@ -31,14 +31,23 @@ func addInBand(ctx context.Context, t Target, what, service string, spec inband.
 	}), nil
 }
 
-// scope renders which requests an in-band fault hits.
-func scope(fraction float64, ops []string) string {
+// scope renders which requests an in-band fault hits: "all requests",
+// "30% of createReferral requests", "all requests for ODS code Y12345".
+func scope(fraction float64, ops, ods []string) string {
 	s := "all"
 	if fraction > 0 && fraction < 1 {
 		s = strconv.FormatFloat(fraction*100, 'f', -1, 64) + "% of"
 	}
 	if len(ops) > 0 {
-		return s + " " + strings.Join(ops, ", ") + " requests"
+		s += " " + strings.Join(ops, ", ")
 	}
-	return s + " requests"
+	s += " requests"
+	switch len(ods) {
+	case 0:
+	case 1:
+		s += " for ODS code " + ods[0]
+	default:
+		s += " for ODS codes " + strings.Join(ods, ", ")
+	}
+	return s
 }

@@ -13,13 +13,15 @@ type LostResponse struct {
 	Service    string
 	Fraction   float64
 	Operations []string
-	Seed       uint64
+	// ODS restricts the fault to requests for these tenants (empty = all).
+	ODS  []string
+	Seed uint64
 }
 
 var _ Fault = LostResponse{}
 
 func (f LostResponse) Name() string {
-	return "lost response (committed, answer dropped) on " + f.Service + ", " + scope(f.Fraction, f.Operations)
+	return "lost response (committed, answer dropped) on " + f.Service + ", " + scope(f.Fraction, f.Operations, f.ODS)
 }
 
 func (f LostResponse) Inject(ctx context.Context, t Target) (Revert, error) {
@@ -27,6 +29,7 @@ func (f LostResponse) Inject(ctx context.Context, t Target) (Revert, error) {
 		Kind:       inband.LostResponse,
 		Fraction:   f.Fraction,
 		Operations: f.Operations,
+		Tenants:    f.ODS,
 		Seed:       f.Seed,
 	})
 }

@@ -18,7 +18,9 @@ type Status struct {
 	// Fraction of matching requests to hit (0 = all); chosen from Seed.
 	Fraction   float64
 	Operations []string
-	Seed       uint64
+	// ODS restricts the fault to requests for these tenants (empty = all).
+	ODS  []string
+	Seed uint64
 }
 
 var _ Fault = Status{}
@@ -31,7 +33,7 @@ func (f Status) Name() string {
 	if f.RetryAfter > 0 {
 		s += " (Retry-After " + f.RetryAfter.String() + ")"
 	}
-	return s + " on " + f.Service + ", " + scope(f.Fraction, f.Operations)
+	return s + " on " + f.Service + ", " + scope(f.Fraction, f.Operations, f.ODS)
 }
 
 func (f Status) Inject(ctx context.Context, t Target) (Revert, error) {
@@ -42,6 +44,7 @@ func (f Status) Inject(ctx context.Context, t Target) (Revert, error) {
 		RetryAfter: f.RetryAfter,
 		Fraction:   f.Fraction,
 		Operations: f.Operations,
+		Tenants:    f.ODS,
 		Seed:       f.Seed,
 	})
 }

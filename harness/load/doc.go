@@ -12,4 +12,9 @@
 //     record.LoadReport of planned against issued load.
 //   - ReferPatient ("refer-patient"): a GP refers one synthetic patient per
 //     arrival through the SUT's POST /referrals.
+//   - OrderImaging ("order-imaging"): a clinician orders imaging in the GP
+//     clinical system, whose CDS Hooks host calls the SUT (a CDS service) on
+//     order-select and order-sign; the operation carries the host's view
+//     (record.HostView) and the order is journalled as order.signed or
+//     order.abandoned in the clinical mock's journal.
 package load

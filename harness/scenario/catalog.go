@@ -5,6 +5,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"time"
 )
 
 // The catalog is what exists: the services that can be mocked, the faults
@@ -113,21 +114,53 @@ var faultTable = []FaultKind{
 		Required:  []string{"target", "for"},
 		TargetSUT: true, Windowed: true,
 	},
-	{
-		Name: "status", Class: ClassInBand,
-		Doc:          "the mock answers with an HTTP error status (with code and Retry-After) instead of doing the work",
-		Attrs:        []string{"at", "for", "service", "status", "code", "retry_after", "fraction", "operations"},
-		Required:     []string{"service", "for", "status"},
-		NeedsService: true, Windowed: true,
-	},
-	{
-		Name: "lost-response", Class: ClassInBand,
-		Doc:          "the mock commits the work, then drops the response",
-		Attrs:        []string{"at", "for", "service", "fraction", "operations"},
-		Required:     []string{"service", "for"},
-		NeedsService: true, Windowed: true,
-	},
+	inBand("status", "the mock answers with an HTTP error status (with code and Retry-After) instead of doing the work",
+		[]string{"status", "code", "retry_after"}, []string{"status"}),
+	inBand("lost-response", "the mock commits the work, then drops the response", nil, nil),
+	inBand("delay", "the mock holds each request for delay before doing the work (a slow clinical system)",
+		[]string{"delay"}, []string{"delay"}),
+	inBand("malformed", "the mock answers with a broken body: malform invalid-json, wrong-types, or oversized (padded to bytes); field aims wrong-types/oversized at one JSON key",
+		[]string{"malform", "bytes", "field"}, []string{"malform"}),
 }
+
+// inBandAttrs are the keys every in-band fault takes: which service, when,
+// and which requests it hits (a seeded fraction, named operations, and the
+// tenants, by ODS code, of services that serve several organisations).
+var inBandAttrs = []string{"at", "for", "service", "fraction", "operations", "ods"}
+
+func inBand(name, doc string, attrs, required []string) FaultKind {
+	return FaultKind{
+		Name:         name,
+		Class:        ClassInBand,
+		Doc:          doc,
+		Attrs:        append(slices.Clone(inBandAttrs[:3]), append(slices.Clone(attrs), inBandAttrs[3:]...)...),
+		Required:     append([]string{"service", "for"}, required...),
+		NeedsService: true,
+		Windowed:     true,
+	}
+}
+
+// Malform kinds: what a `malformed` fault does to the mock's answer.
+const (
+	// MalformInvalidJSON: the body is not JSON at all (truncated mid-object).
+	MalformInvalidJSON = "invalid-json"
+	// MalformWrongTypes: valid JSON whose fields have the wrong types
+	// (a string where FHIR has an array, a number for a string, ...).
+	MalformWrongTypes = "wrong-types"
+	// MalformOversized: a valid resource padded to `bytes` bytes (default:
+	// the mock's own).
+	MalformOversized = "oversized"
+)
+
+// MalformKinds lists the values `malform` takes.
+func MalformKinds() []string {
+	return []string{MalformInvalidJSON, MalformWrongTypes, MalformOversized}
+}
+
+// MaxMalformedBytes bounds an oversized answer: big enough to reproduce a
+// host choking on a huge payload, small enough not to exhaust the machine
+// running the pilot.
+const MaxMalformedBytes = 64 << 20
 
 // Faults lists every fault kind, in catalog order.
 func Faults() []FaultKind {
@@ -167,6 +200,9 @@ type CheckKind struct {
 	Required []string
 	// OneOf, if not empty: at least one of these must be set.
 	OneOf []string
+	// Workloads, if not empty: the check judges what one of these workloads
+	// records, so the scenario's load must drive at least one of them.
+	Workloads []string
 }
 
 // Takes reports whether param applies to the check.
@@ -176,6 +212,7 @@ func (k CheckKind) clone() CheckKind {
 	k.Params = slices.Clone(k.Params)
 	k.Required = slices.Clone(k.Required)
 	k.OneOf = slices.Clone(k.OneOf)
+	k.Workloads = slices.Clone(k.Workloads)
 	return k
 }
 
@@ -207,6 +244,19 @@ var checkTable = []CheckKind{
 	{
 		Name: "sut-alive",
 		Doc:  "the SUT answers its health probe at the end of the run (restarts after a crash count)",
+	},
+	{
+		Name: "host-responsive",
+		Doc: "the clinician's screen in the clinical system is never blocked longer than `max_block` by the integration, " +
+			"with at most `max_freezes` hook calls over the UI budget and `max_unsafe` answers a real host could crash on",
+		Params:    []string{"max_block", "max_freezes", "max_unsafe"},
+		Required:  []string{"max_block"},
+		Workloads: []string{"order-imaging"},
+	},
+	{
+		Name:      "ordering-continues",
+		Doc:       "every order the clinician places is signed, with or without decision support: a failing CDS service never loses an order",
+		Workloads: []string{"order-imaging"},
 	},
 }
 
@@ -243,13 +293,43 @@ type WorkloadKind struct {
 	Doc  string
 	// Services the workload needs in the scenario's services list.
 	Services []string
+	// Attrs are the Load keys (YAML) this workload takes beyond the ones
+	// every load entry takes (workload, rate, duration, timeout,
+	// max_in_flight).
+	Attrs []string
 }
+
+// Takes reports whether the load key attr applies to the workload.
+func (w WorkloadKind) Takes(attr string) bool {
+	return slices.Contains(commonLoadKeys, attr) || slices.Contains(w.Attrs, attr)
+}
+
+func (w WorkloadKind) clone() WorkloadKind {
+	w.Services = slices.Clone(w.Services)
+	w.Attrs = slices.Clone(w.Attrs)
+	return w
+}
+
+// commonLoadKeys are the Load keys every workload takes.
+var commonLoadKeys = []string{"workload", "rate", "duration", "timeout", "max_in_flight"}
+
+// DefaultUIBudget is how long a synchronous hook may hold the clinician's
+// screen before the host counts it as a freeze, when a load entry does not
+// say (ui_budget).
+const DefaultUIBudget = 2 * time.Second
 
 var workloadTable = []WorkloadKind{
 	{
 		Name:     "refer-patient",
 		Doc:      "a GP refers a synthetic patient through the SUT, which books it in e-RS",
 		Services: []string{"ers"},
+	},
+	{
+		Name: "order-imaging",
+		Doc: "a clinician orders imaging in the GP clinical system, which calls the SUT (a CDS service) " +
+			"on order-select and order-sign; ui_budget is how long a hook may hold the screen before it counts as a freeze",
+		Services: []string{"gpconnect"},
+		Attrs:    []string{"ui_budget"},
 	},
 }
 
@@ -266,8 +346,7 @@ func Workloads() []string {
 func LookupWorkload(name string) (WorkloadKind, bool) {
 	for _, w := range workloadTable {
 		if w.Name == name {
-			w.Services = slices.Clone(w.Services)
-			return w, true
+			return w.clone(), true
 		}
 	}
 	return WorkloadKind{}, false
@@ -280,13 +359,103 @@ type ServiceKind struct {
 	// Operations are the names in-band faults may restrict themselves to
 	// (`operations: [...]`).
 	Operations []string
+	// Tenants, when not empty, says what a tenant is for this service's
+	// mock (whose ODS code tells requests apart); in-band faults may then
+	// restrict themselves to tenants (`ods: [...]`). Empty: the mock does
+	// not tell tenants apart and `ods` does not apply.
+	Tenants string
+	// Options are the settings the scenario may give the mock under
+	// `service_options: {<service>: {...}}`.
+	Options []ServiceOption
 }
+
+// OptionType is how a service option's value is written and checked.
+type OptionType string
+
+const (
+	// OptionCount is a whole number within [Min, Max].
+	OptionCount OptionType = "count"
+	// OptionFraction is a number from 0 to 1.
+	OptionFraction OptionType = "fraction"
+	// OptionBytes is a whole number of bytes within [Min, Max].
+	OptionBytes OptionType = "bytes"
+)
+
+// ServiceOption is one setting of a mock. Values are kept as the text of
+// the YAML scalar (Scenario.ServiceOptions); Parse checks them against Type.
+type ServiceOption struct {
+	Name string
+	Doc  string
+	Type OptionType
+	// Min and Max bound counts and bytes (inclusive).
+	Min, Max int64
+	// Default is the value the stack uses when the option is not given, as
+	// text; empty means the mock's own default.
+	Default string
+	// Needs names another option of the same service that must be given
+	// (and non-zero) for this one to have any effect.
+	Needs string
+	// Example is a value for hints.
+	Example string
+}
+
+// Option finds the service's option by name.
+func (k ServiceKind) Option(name string) (ServiceOption, bool) {
+	for _, o := range k.Options {
+		if o.Name == name {
+			return o, true
+		}
+	}
+	return ServiceOption{}, false
+}
+
+// OptionNames lists the service's option names, in catalog order.
+func (k ServiceKind) OptionNames() []string {
+	names := make([]string, len(k.Options))
+	for i, o := range k.Options {
+		names[i] = o.Name
+	}
+	return names
+}
+
+func (k ServiceKind) clone() ServiceKind {
+	k.Operations = slices.Clone(k.Operations)
+	k.Options = slices.Clone(k.Options)
+	return k
+}
+
+// DefaultLargeRecordBytes is the size of a large GP Connect structured
+// record when a scenario asks for large records without saying how large.
+const DefaultLargeRecordBytes = 3_000_000
 
 var serviceTable = []ServiceKind{
 	{
 		Name:       "ers",
 		Doc:        "NHS e-Referral Service (FHIR), stateful mock",
 		Operations: []string{"createReferral", "readReferral", "fetchWorklist", "cancelReferral", "practitionerRole"},
+	},
+	{
+		Name: "gpconnect",
+		Doc:  "the GP clinical system: a GP Connect provider (FHIR STU3) and the CDS Hooks host that calls the SUT",
+		Operations: []string{"metadata", "searchPatient", "readPatient", "readOrganization", "readPractitioner",
+			"readLocation", "getStructuredRecord", "searchSlot", "readAppointment", "bookAppointment",
+			"amendAppointment", "cancelAppointment", "searchPatientAppointments", "jwks"},
+		Tenants: "the GP practice whose record a request is for, by its ODS code",
+		Options: []ServiceOption{
+			{
+				Name: "patients", Type: OptionCount, Min: 1, Max: 100_000, Example: "50",
+				Doc: "how many synthetic patients the practice has; the workload orders for them, so patients repeat",
+			},
+			{
+				Name: "large_records", Type: OptionFraction, Example: "0.2",
+				Doc: "the fraction of patients whose structured record is large, chosen from the seed",
+			},
+			{
+				Name: "large_record_bytes", Type: OptionBytes, Min: 1024, Max: 64 << 20, Example: "3000000",
+				Default: strconv.Itoa(DefaultLargeRecordBytes), Needs: "large_records",
+				Doc: "the size of a large structured record in bytes",
+			},
+		},
 	},
 }
 
@@ -303,8 +472,7 @@ func Services() []string {
 func LookupService(name string) (ServiceKind, bool) {
 	for _, s := range serviceTable {
 		if s.Name == name {
-			s.Operations = slices.Clone(s.Operations)
-			return s, true
+			return s.clone(), true
 		}
 	}
 	return ServiceKind{}, false

@@ -217,6 +217,7 @@ var (
 	checksType    = reflect.TypeFor[[]CheckSpec]()
 	posType       = reflect.TypeFor[Pos]()
 	stringMapType = reflect.TypeFor[map[string]string]()
+	optionsType   = reflect.TypeFor[map[string]map[string]string]()
 )
 
 // value decodes n into v, reporting problems against path.
@@ -235,6 +236,8 @@ func (d *decoder) value(n *yaml.Node, v reflect.Value, path string) {
 		d.checks(n, v, path)
 	case t == stringMapType:
 		d.stringMap(n, v, path)
+	case t == optionsType:
+		d.serviceOptions(n, v, path)
 	case t.Kind() == reflect.Struct:
 		d.structure(n, v, path, "yaml")
 	case t.Kind() == reflect.Slice:
@@ -400,6 +403,100 @@ func (d *decoder) stringMap(n *yaml.Node, v reflect.Value, path string) {
 		m[key.Value] = s
 	})
 	v.Set(reflect.ValueOf(m))
+}
+
+// serviceOptions decodes `service_options: {<service>: {<option>: value}}`.
+// Values of options the catalog knows must have the YAML type the option's
+// type needs (a quoted "50" is not a count) and are stored as canonical
+// text; unknown services and options are kept as written and reported by
+// the validator, which also checks ranges.
+func (d *decoder) serviceOptions(n *yaml.Node, v reflect.Value, path string) {
+	if isNull(n) {
+		return
+	}
+	if n.Kind != yaml.MappingNode {
+		d.fail(n, path, fmt.Sprintf("want a mapping of services to their options, got %s", describe(n)),
+			"write e.g. service_options: {gpconnect: {patients: 50, large_records: 0.2}}")
+		return
+	}
+	out := make(map[string]map[string]string, len(n.Content)/2)
+	d.mapping(n, path, func(key, val *yaml.Node, p string) {
+		svc, known := LookupService(key.Value)
+		switch {
+		case val.Kind == yaml.AliasNode:
+			d.fail(val, p, "YAML aliases (*"+val.Value+") are not supported in scenario files", "write the value out in full")
+			return
+		case isNull(val):
+			out[key.Value] = nil
+			return
+		case val.Kind != yaml.MappingNode:
+			hint := "write e.g. {patients: 50}"
+			if known && len(svc.Options) > 0 {
+				hint = fmt.Sprintf("write e.g. {%s: %s}; %s options: %s", svc.Options[0].Name, svc.Options[0].Example,
+					svc.Name, strings.Join(svc.OptionNames(), ", "))
+			}
+			d.fail(val, p, fmt.Sprintf("the options of service %s must be a mapping, got %s", key.Value, describe(val)), hint)
+			return
+		}
+		opts := make(map[string]string, len(val.Content)/2)
+		d.mapping(val, p, func(ok, ov *yaml.Node, op string) {
+			if ov.Kind == yaml.AliasNode {
+				d.fail(ov, op, "YAML aliases (*"+ov.Value+") are not supported in scenario files", "write the value out in full")
+				opts[ok.Value] = ""
+				return
+			}
+			if ov.Kind != yaml.ScalarNode || isNull(ov) {
+				d.fail(ov, op, fmt.Sprintf("want a single value, got %s", describe(ov)), "write e.g. patients: 50")
+				opts[ok.Value] = "" // marked bad; kept so the service still has options
+				return
+			}
+			text := ov.Value
+			if o, found := svc.Option(ok.Value); known && found {
+				var good bool
+				if text, good = optionText(ov, o.Type); !good {
+					d.fail(ov, op, fmt.Sprintf("%s wants %s, got %s", o.Name, optionTypeName(o.Type), describe(ov)),
+						fmt.Sprintf("write e.g. %s: %s", o.Name, o.Example))
+					// Kept (and marked bad) so the service still has options.
+					text = ov.Value
+				}
+			}
+			opts[ok.Value] = text
+		})
+		out[key.Value] = opts
+	})
+	v.Set(reflect.ValueOf(out))
+}
+
+// optionText is the canonical text of a service option's scalar, if its
+// YAML type suits the option's type.
+func optionText(n *yaml.Node, t OptionType) (string, bool) {
+	switch t {
+	case OptionCount, OptionBytes:
+		var i int64
+		if n.Tag != "!!int" || n.Decode(&i) != nil {
+			return "", false
+		}
+		return strconv.FormatInt(i, 10), true
+	case OptionFraction:
+		var f float64
+		if (n.Tag != "!!int" && n.Tag != "!!float") || n.Decode(&f) != nil {
+			return "", false
+		}
+		return strconv.FormatFloat(f, 'g', -1, 64), true
+	}
+	return n.Value, true
+}
+
+func optionTypeName(t OptionType) string {
+	switch t {
+	case OptionCount:
+		return "a whole number"
+	case OptionBytes:
+		return "a whole number of bytes"
+	case OptionFraction:
+		return "a number from 0 to 1"
+	}
+	return "a value"
 }
 
 // scalar decodes strings, integers, floats and booleans, insisting on the

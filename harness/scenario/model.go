@@ -27,12 +27,20 @@ type Scenario struct {
 	Hazards     []string `json:"hazards,omitempty" yaml:"hazards,omitempty"`
 	// Seed drives every random choice. 0 in the file means "choose one"; the
 	// harness fills in the chosen seed before the run and records it.
-	Seed     uint64      `json:"seed" yaml:"seed"`
-	Services []string    `json:"services" yaml:"services"`
-	SUT      SUT         `json:"sut" yaml:"sut"`
-	Load     []Load      `json:"load" yaml:"load"`
-	Timeline []Step      `json:"timeline" yaml:"timeline"`
-	Checks   []CheckSpec `json:"checks" yaml:"checks"`
+	Seed     uint64   `json:"seed" yaml:"seed"`
+	Services []string `json:"services" yaml:"services"`
+	// ServiceOptions configure the mocks, by service then option name
+	// (`service_options: {gpconnect: {patients: 50}}`). Which options a
+	// service takes, their types and ranges are in the catalog
+	// (ServiceKind.Options). Values are kept as the text of the YAML scalar
+	// ("50", "0.2", "3000000"): the stack passes them through to the mock's
+	// factory unchanged, and Parse has already checked them against their
+	// type, so a factory only has to strconv them.
+	ServiceOptions map[string]map[string]string `json:"service_options,omitempty" yaml:"service_options,omitempty"`
+	SUT            SUT                          `json:"sut" yaml:"sut"`
+	Load           []Load                       `json:"load" yaml:"load"`
+	Timeline       []Step                       `json:"timeline" yaml:"timeline"`
+	Checks         []CheckSpec                  `json:"checks" yaml:"checks"`
 	// Drain bounds how long the harness waits after the load ends for the
 	// checks' "within" deadlines to pass. Zero means "the largest within".
 	Drain time.Duration `json:"drain,omitempty" yaml:"drain,omitempty"`
@@ -109,7 +117,20 @@ type Load struct {
 	// MaxInFlight bounds concurrent operations; arrivals beyond it are
 	// dropped and make the run inconclusive. Default 1000.
 	MaxInFlight int `json:"max_in_flight,omitempty" yaml:"max_in_flight,omitempty"`
-	Pos         Pos `json:"-" yaml:"-"`
+	// UIBudget, for workloads driven through the clinical host
+	// (order-imaging), is how long one synchronous hook call may hold the
+	// clinician's screen before it counts as a freeze. Zero means
+	// DefaultUIBudget; see Budget.
+	UIBudget time.Duration `json:"ui_budget,omitempty" yaml:"ui_budget,omitempty"`
+	Pos      Pos           `json:"-" yaml:"-"`
+}
+
+// Budget is the load's UI budget, DefaultUIBudget when it does not set one.
+func (l Load) Budget() time.Duration {
+	if l.UIBudget > 0 {
+		return l.UIBudget
+	}
+	return DefaultUIBudget
 }
 
 // Step is one entry of the fault timeline. Which attributes apply depends on
@@ -119,7 +140,7 @@ type Step struct {
 	For time.Duration `json:"for,omitempty" yaml:"for,omitempty"`
 	// Fault is the fault kind: a Toxiproxy toxic (latency, bandwidth,
 	// slow_close, timeout, reset_peer, slicer, limit_data), down, crash,
-	// hang, or an in-band fault (status, lost-response).
+	// hang, or an in-band fault (status, lost-response, delay, malformed).
 	Fault string `json:"fault" yaml:"fault"`
 	// Service is the mocked service a network or in-band fault targets.
 	Service string `json:"service,omitempty" yaml:"service,omitempty"`
@@ -135,14 +156,27 @@ type Step struct {
 	Timeout       time.Duration `json:"timeout,omitempty" yaml:"timeout,omitempty"`
 	AverageSize   int64         `json:"average_size,omitempty" yaml:"average_size,omitempty"`
 	SizeVariation int64         `json:"size_variation,omitempty" yaml:"size_variation,omitempty"`
-	Bytes         int64         `json:"bytes,omitempty" yaml:"bytes,omitempty"`
+	// Bytes is limit_data's byte count, and the size an oversized
+	// malformed answer is padded to.
+	Bytes int64 `json:"bytes,omitempty" yaml:"bytes,omitempty"`
 
 	Status     int           `json:"status,omitempty" yaml:"status,omitempty"`
 	Code       string        `json:"code,omitempty" yaml:"code,omitempty"`
 	RetryAfter time.Duration `json:"retry_after,omitempty" yaml:"retry_after,omitempty"`
+	// Malform, for a malformed fault: invalid-json, wrong-types or
+	// oversized (MalformKinds).
+	Malform string `json:"malform,omitempty" yaml:"malform,omitempty"`
+	// Field, for a wrong-types or oversized malformed fault, aims it at one
+	// JSON key wherever it appears (e.g. text: the human-readable text of
+	// every coded entry): every value gets the wrong type, or is inflated.
+	Field string `json:"field,omitempty" yaml:"field,omitempty"`
 	// Fraction of requests an in-band fault hits (0 = all).
 	Fraction   float64  `json:"fraction,omitempty" yaml:"fraction,omitempty"`
 	Operations []string `json:"operations,omitempty" yaml:"operations,omitempty"`
+	// ODS restricts an in-band fault to requests for these tenants (ODS
+	// codes), on services whose mock tells tenants apart
+	// (ServiceKind.Tenants). Empty means every tenant.
+	ODS []string `json:"ods,omitempty" yaml:"ods,omitempty"`
 
 	// RestartAfter, for crash: restart the SUT this long after the kill.
 	RestartAfter time.Duration `json:"restart_after,omitempty" yaml:"restart_after,omitempty"`
@@ -170,5 +204,14 @@ type CheckSpec struct {
 	P99    time.Duration `json:"p99,omitempty"`
 	// Max is the largest acceptable error fraction for error-rate (0..1).
 	Max *float64 `json:"max,omitempty"`
-	Pos Pos      `json:"-"`
+	// MaxBlock, for host-responsive, is the longest the clinician's screen
+	// may be blocked by the integration during one action.
+	MaxBlock time.Duration `json:"max_block,omitempty"`
+	// MaxFreezes, for host-responsive, is how many hook calls in the whole
+	// run may overrun the UI budget (default 0).
+	MaxFreezes int `json:"max_freezes,omitempty"`
+	// MaxUnsafe, for host-responsive, is how many answers a real host could
+	// crash on the run may contain (default 0).
+	MaxUnsafe int `json:"max_unsafe,omitempty"`
+	Pos       Pos `json:"-"`
 }

@@ -85,6 +85,48 @@ func TestLoadFileGood(t *testing.T) {
 	require.False(t, s.ValidPhase("fault-6"))
 }
 
+// The iRefer scenario: the GP clinical system as GP Connect provider and CDS
+// Hooks host, with every new key set.
+func TestLoadFileImaging(t *testing.T) {
+	const path = "testdata/imaging.yaml"
+	s, err := scenario.LoadFile(path)
+	require.NoError(t, err)
+
+	require.Equal(t, []string{"gpconnect"}, s.Services)
+	require.Equal(t, map[string]map[string]string{
+		"gpconnect": {"patients": "50", "large_records": "0.2", "large_record_bytes": "3000000"},
+	}, s.ServiceOptions, "values are kept as canonical text")
+
+	require.Len(t, s.Load, 1)
+	require.Equal(t, "order-imaging", s.Load[0].Workload)
+	require.Equal(t, 1500*time.Millisecond, s.Load[0].UIBudget)
+	require.Equal(t, 1500*time.Millisecond, s.Load[0].Budget())
+
+	at := func(line int) scenario.Pos { return scenario.Pos{File: path, Line: line, Col: 5} }
+	require.Equal(t, []scenario.Step{
+		{At: 30 * time.Second, For: 30 * time.Second, Fault: "delay", Service: "gpconnect", Delay: 8 * time.Second,
+			Operations: []string{"getStructuredRecord"}, Pos: at(18)},
+		{At: 70 * time.Second, For: 20 * time.Second, Fault: "malformed", Service: "gpconnect", Malform: "oversized",
+			Bytes: 5_000_000, Fraction: 0.5, ODS: []string{"Y12345"}, Pos: at(19)},
+		{At: 100 * time.Second, For: 20 * time.Second, Fault: "malformed", Service: "gpconnect", Malform: "invalid-json", Pos: at(20)},
+		{At: 130 * time.Second, For: 20 * time.Second, Fault: "status", Service: "gpconnect", Status: 503,
+			ODS: []string{"Y12345", "A81001"}, Pos: at(21)},
+		{At: 160 * time.Second, For: 10 * time.Second, Fault: "lost-response", Service: "gpconnect", ODS: []string{"Y12345"}, Pos: at(22)},
+	}, s.Timeline)
+	require.Equal(t, []scenario.CheckSpec{
+		{Name: "host-responsive", MaxBlock: 2 * time.Second, MaxFreezes: 3, Pos: at(24)},
+		{Name: "ordering-continues", Pos: at(25)},
+		{Name: "sut-alive", Pos: at(26)},
+	}, s.Checks)
+	require.NoError(t, s.Validate(), "a scenario that parsed must validate again")
+}
+
+func TestLoadBudgetDefault(t *testing.T) {
+	require.Equal(t, 2*time.Second, scenario.Load{}.Budget())
+	require.Equal(t, scenario.DefaultUIBudget, scenario.Load{Workload: "order-imaging"}.Budget())
+	require.Equal(t, time.Second, scenario.Load{UIBudget: time.Second}.Budget())
+}
+
 func TestLoadFileMissing(t *testing.T) {
 	_, err := scenario.LoadFile("testdata/no-such-file.yaml")
 	require.ErrorIs(t, err, fs.ErrNotExist)
@@ -104,7 +146,7 @@ var brokenCases = []struct {
 	{"missing-description", 1, 1, "description", "description is required"},
 	{"unknown-fault", 10, 32, "timeline[0].fault", `unknown fault "latncy" (hint: did you mean latency?`},
 	{"not-applicable", 10, 52, "timeline[0].jitter", "jitter does not apply to fault down"},
-	{"unknown-service", 10, 47, "timeline[0].service", `unknown service "gpconnect" (hint: known services: ers)`},
+	{"unknown-service", 10, 47, "timeline[0].service", `unknown service "gp-connect" (hint: did you mean gpconnect? known services: ers, gpconnect)`},
 	{"sut-two-ways", 6, 3, "sut", "sut has both command and url; give exactly one"},
 	{"sut-url-not-loopback", 5, 8, "sut.url", "sut url host 10.0.0.5 is not loopback"},
 	{"health-path", 6, 18, "sut.health.http", `health path "health" must start with /`},
@@ -126,6 +168,34 @@ var brokenCases = []struct {
 	{"crash-for", 10, 15, "timeline[0].for", "for does not apply to fault crash (hint: a crash is instantaneous"},
 	{"yaml-syntax", 12, 0, "", "invalid YAML: did not find expected node content"},
 	{"not-a-mapping", 1, 1, "", "a scenario is a mapping of keys, not a list"},
+
+	// service_options
+	{"unknown-service-option", 5, 15, "service_options.gpconnect.patiens", `unknown gpconnect option "patiens" (hint: did you mean patients?`},
+	{"service-option-range", 5, 44, "service_options.gpconnect.large_records", "large_records 1.5 must be between 0 and 1"},
+	{"service-option-type", 5, 25, "service_options.gpconnect.patients", `patients wants a whole number, got "fifty"`},
+	{"service-option-count-range", 5, 25, "service_options.gpconnect.patients", "patients 0 is out of range: it must be from 1 to 100000"},
+	{"service-option-needs", 5, 15, "service_options.gpconnect.large_record_bytes", "large_record_bytes has no effect without large_records"},
+	{"service-options-not-listed", 5, 3, "service_options.gpconnect", "options for service gpconnect, which is not in services"},
+	{"service-takes-no-options", 5, 3, "service_options.ers", "service ers takes no options"},
+	// load: workloads driven through the clinical host
+	{"ui-budget-wrong-workload", 8, 56, "load[0].ui_budget", "ui_budget does not apply to workload refer-patient (hint: ui_budget applies to workload order-imaging only"},
+	{"ui-budget-not-below-timeout", 8, 80, "load[0].ui_budget", "ui_budget 5s is not below the operation timeout 5s"},
+	{"ui-budget-zero", 8, 67, "load[0].ui_budget", "ui_budget must be greater than 0"},
+	{"order-imaging-needs-gpconnect", 8, 16, "load[0].workload", "workload order-imaging needs service gpconnect"},
+	// in-band faults on the clinical system
+	{"unknown-malform", 10, 72, "timeline[0].malform", `unknown malform "invalid-jsn" (hint: did you mean invalid-json?`},
+	{"malformed-no-malform", 10, 5, "timeline[0].malform", "malform is required for fault malformed"},
+	{"malform-bytes-not-oversized", 10, 85, "timeline[0].bytes", "bytes applies only to malform: oversized, not wrong-types"},
+	{"malform-bytes-too-large", 10, 90, "timeline[0].bytes", "bytes 1000000000 is too large for an oversized answer"},
+	{"delay-no-delay", 10, 5, "timeline[0].delay", "delay is required for fault delay"},
+	{"ods-not-a-code", 10, 76, "timeline[0].ods[0]", `"y12345" is not an ODS code`},
+	{"ods-on-ers", 10, 67, "timeline[0].ods", "ods does not apply to service ers: its mock does not tell tenants apart"},
+	{"ods-on-toxic", 10, 74, "timeline[0].ods", "ods does not apply to fault latency"},
+	{"unknown-gpconnect-operation", 10, 83, "timeline[0].operations[0]", `unknown gpconnect operation "getStructuredRecords" (hint: did you mean getStructuredRecord?`},
+	// checks of the clinical host's view
+	{"host-responsive-no-max-block", 12, 22, "checks[0].host-responsive.max_block", "max_block is required for check host-responsive"},
+	{"host-responsive-negative", 12, 50, "checks[0].host-responsive.max_unsafe", "max_unsafe must not be negative, got -1"},
+	{"check-needs-workload", 12, 5, "checks[0].ordering-continues", "check ordering-continues judges operations of workload order-imaging, but no load entry drives it"},
 }
 
 func TestLoadFileBroken(t *testing.T) {
@@ -284,6 +354,62 @@ func TestParseEdgeCases(t *testing.T) {
 		{name: "during-faults phase", in: edit("phase: steady, max", "phase: during-faults, max")},
 		{name: "bad rate", in: edit("rate: 5/s", "rate: 1.5/s"), want: []string{"count must be a whole number"}},
 	}
+	imaging, err := os.ReadFile("testdata/imaging.yaml")
+	require.NoError(t, err)
+	editImaging := func(old, new string) string {
+		require.Contains(t, string(imaging), old)
+		return strings.Replace(string(imaging), old, new, 1)
+	}
+	const opts = "{patients: 50, large_records: 0.2, large_record_bytes: 3000000}"
+	tests = append(tests, []struct {
+		name string
+		in   string
+		opts []scenario.Option
+		want []string
+	}{
+		{name: "imaging as is", in: string(imaging)},
+		{name: "field aims an oversized fault", in: editImaging("malform: oversized, bytes: 5000000,", "malform: oversized, bytes: 5000000, field: text,")},
+		{name: "field does not apply to invalid JSON", in: editImaging("malform: invalid-json}", "malform: invalid-json, field: text}"),
+			want: []string{"field does not apply to malform: invalid-json"}},
+		{name: "field must be a key name", in: editImaging("malform: oversized, bytes: 5000000,", `malform: oversized, bytes: 5000000, field: "a b",`),
+			want: []string{`field "a b" is not a JSON key name`}},
+		{name: "a quoted number is not a count", in: editImaging(opts, `{patients: "50"}`),
+			want: []string{`service_options.gpconnect.patients: patients wants a whole number, got "50"`}},
+		{name: "a whole number is a fraction", in: editImaging(opts, "{large_records: 1}")},
+		{name: "a fraction is not a count", in: editImaging(opts, "{patients: 2.5}"),
+			want: []string{"patients wants a whole number, got the number 2.5"}},
+		{name: "large records of zero leave the bytes without effect", in: editImaging(opts, "{large_records: 0, large_record_bytes: 3000000}"),
+			want: []string{"large_record_bytes has no effect without large_records"}},
+		{name: "bytes below the minimum", in: editImaging(opts, "{large_records: 0.1, large_record_bytes: 10}"),
+			want: []string{"large_record_bytes 10 is out of range: it must be from 1024 to 67108864 bytes"}},
+		{name: "options not a mapping", in: editImaging(opts, "[patients]"),
+			want: []string{"the options of service gpconnect must be a mapping, got a list (hint: write e.g. {patients: 50}; gpconnect options: patients, large_records, large_record_bytes)"}},
+		{name: "service_options not a mapping", in: editImaging("service_options:\n  gpconnect: "+opts, "service_options: 3"),
+			want: []string{"want a mapping of services to their options, got the number 3"}},
+		{name: "an option value that is a list", in: editImaging(opts, "{patients: [50]}"),
+			want: []string{"service_options.gpconnect.patients: want a single value, got a list"}},
+		{name: "empty options", in: editImaging(opts, "{}"),
+			want: []string{"no options given for service gpconnect"}},
+		{name: "null options", in: editImaging(opts, ""),
+			want: []string{"no options given for service gpconnect"}},
+		{name: "unknown service", in: editImaging("  gpconnect: "+opts, "  gpconect: {x: 1}"),
+			want: []string{`options for unknown service "gpconect" (hint: did you mean gpconnect?`}},
+		{name: "alias in options", in: editImaging(opts, "{patients: &n 50, large_records: *n}"),
+			want: []string{"YAML aliases (*n) are not supported"}},
+		{name: "default ui budget", in: editImaging("    ui_budget: 1500ms\n", "")},
+		{name: "default ui budget not below a short timeout", in: editImaging("    timeout: 30s\n    ui_budget: 1500ms\n", "    timeout: 2s\n"),
+			want: []string{"load[0].timeout: ui_budget 2s is not below the operation timeout 2s"}},
+		{name: "max_block of zero", in: editImaging("{max_block: 2s, max_freezes: 3}", "{max_block: 0s}"),
+			want: []string{"max_block must be greater than 0"}},
+		{name: "max_freezes on another check", in: editImaging("sut-alive: {}", "sut-alive: {max_freezes: 1}"),
+			want: []string{"max_freezes does not apply to check sut-alive"}},
+		{name: "zero bytes on oversized", in: editImaging("bytes: 5000000", "bytes: 0"),
+			want: []string{"timeline[1].bytes: bytes must be greater than 0"}},
+		{name: "ods listed twice", in: editImaging("ods: [Y12345, A81001]", "ods: [Y12345, Y12345]"),
+			want: []string{"timeline[3].ods[1]: ODS code Y12345 is listed twice"}},
+		{name: "ods on lost-response", in: editImaging("ods: [Y12345]}\nchecks", "ods: [Y12345, A81001, B82002]}\nchecks")},
+		{name: "delay on an operation", in: editImaging("operations: [getStructuredRecord]", "operations: [getStructuredRecord, searchPatient]")},
+	}...)
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			s, err := scenario.Parse("fuzz.yaml", []byte(tc.in), tc.opts...)
@@ -399,6 +525,40 @@ func TestValidateInMemory(t *testing.T) {
 		{name: "error-rate without max", mutate: func(s *scenario.Scenario) {
 			s.Checks = append(s.Checks, scenario.CheckSpec{Name: "error-rate", Phase: "all"})
 		}, want: []scenario.Problem{{Path: "checks[2].error-rate.max", Msg: "max is required for check error-rate"}}},
+		{name: "service options in code", mutate: func(s *scenario.Scenario) {
+			s.Services = append(s.Services, "gpconnect")
+			s.ServiceOptions = map[string]map[string]string{"gpconnect": {"patients": "50", "large_records": "0.25"}}
+		}},
+		{name: "service options in code with every problem", mutate: func(s *scenario.Scenario) {
+			s.ServiceOptions = map[string]map[string]string{
+				"gpconnect": {"patients": "many", "large_records": "NaN", "large_record_bytes": "3000000", "seed": "1"},
+				"mesh":      {"x": "1"},
+			}
+		}, want: []scenario.Problem{
+			{Path: "service_options.gpconnect", Msg: "options for service gpconnect, which is not in services"},
+			{Path: "service_options.gpconnect.large_records", Msg: "large_records NaN must be between 0 and 1"},
+			{Path: "service_options.gpconnect.patients", Msg: `patients must be a whole number, got "many"`},
+			{Path: "service_options.gpconnect.seed", Msg: `unknown gpconnect option "seed"`},
+			{Path: "service_options.mesh", Msg: `options for unknown service "mesh"`},
+		}},
+		{name: "order imaging in code", mutate: func(s *scenario.Scenario) {
+			s.Services = []string{"gpconnect"}
+			s.Load = []scenario.Load{{Workload: "order-imaging", Rate: scenario.Rate{Count: 2, Per: time.Second}, Duration: time.Minute,
+				UIBudget: 12 * time.Second}}
+			s.Timeline = []scenario.Step{
+				{At: 10 * time.Second, For: 10 * time.Second, Fault: "malformed", Service: "gpconnect", Malform: "wrong-types", Bytes: 10},
+				{At: 20 * time.Second, For: 10 * time.Second, Fault: "delay", Service: "gpconnect", ODS: []string{"Y1"}},
+			}
+			s.Checks = []scenario.CheckSpec{{Name: "host-responsive", MaxFreezes: -1}, {Name: "ordering-continues", Phase: "steady"}}
+		}, want: []scenario.Problem{
+			{Path: "checks[0].host-responsive.max_freezes", Msg: "max_freezes must not be negative, got -1"},
+			{Path: "load[0].timeout", Msg: "ui_budget 12s is not below the operation timeout 10s"},
+			{Path: "timeline[0].bytes", Msg: "bytes applies only to malform: oversized, not wrong-types"},
+			{Path: "timeline[1].delay", Msg: "delay is required for fault delay"},
+			{Path: "timeline[1].ods[0]", Msg: `"Y1" is not an ODS code`},
+			{Path: "checks[0].host-responsive.max_block", Msg: "max_block is required for check host-responsive"},
+			{Path: "checks[1].ordering-continues.phase", Msg: "phase does not apply to check ordering-continues"},
+		}},
 		{name: "clashing toxics", mutate: func(s *scenario.Scenario) {
 			s.Timeline = append(s.Timeline, scenario.Step{At: 15 * time.Second, For: time.Second, Fault: "latency", Service: "ers", Latency: 2 * time.Second, Stream: "downstream"})
 		}, want: []scenario.Problem{{Path: "timeline[2]", Msg: "latency toxic on ers (downstream) at 15s–16s overlaps timeline[0] at 10s–20s"}}},
@@ -450,7 +610,18 @@ func TestCatalog(t *testing.T) {
 		})
 	}
 	require.Equal(t, []string{"latency", "bandwidth", "slow_close", "timeout", "reset_peer", "slicer", "limit_data",
-		"down", "crash", "hang", "status", "lost-response"}, names)
+		"down", "crash", "hang", "status", "lost-response", "delay", "malformed"}, names)
+	for _, f := range scenario.Faults() {
+		// Every in-band fault can be aimed at requests, operations and tenants.
+		if f.Class == scenario.ClassInBand {
+			for _, a := range []string{"fraction", "operations", "ods"} {
+				require.True(t, f.Takes(a), "in-band fault %s must take %s", f.Name, a)
+			}
+		} else {
+			require.False(t, f.Takes("ods"), "only in-band faults take ods, not %s", f.Name)
+		}
+	}
+	require.Equal(t, []string{"invalid-json", "wrong-types", "oversized"}, scenario.MalformKinds())
 
 	for _, c := range scenario.Checks() {
 		t.Run("check "+c.Name, func(t *testing.T) {
@@ -461,25 +632,100 @@ func TestCatalog(t *testing.T) {
 			for _, p := range slices.Concat(c.Required, c.OneOf) {
 				require.Contains(t, c.Params, p)
 			}
+			for _, w := range c.Workloads {
+				require.Contains(t, scenario.Workloads(), w)
+			}
 		})
 	}
+	var checkNames []string
+	for _, c := range scenario.Checks() {
+		checkNames = append(checkNames, c.Name)
+	}
+	require.Equal(t, []string{"no-lost-referrals", "no-duplicate-referrals", "latency", "error-rate", "sut-alive",
+		"host-responsive", "ordering-continues"}, checkNames)
+
+	loadKeys := tagNames(reflect.TypeFor[scenario.Load](), "yaml")
 	for _, w := range scenario.Workloads() {
 		k, ok := scenario.LookupWorkload(w)
 		require.True(t, ok)
+		require.NotEmpty(t, k.Doc)
 		for _, svc := range k.Services {
 			require.Contains(t, scenario.Services(), svc)
 		}
+		for _, a := range k.Attrs {
+			require.Contains(t, loadKeys, a, "workload %s: attribute %s is not a Load key", w, a)
+		}
+		for _, common := range []string{"workload", "rate", "duration", "timeout", "max_in_flight"} {
+			require.True(t, k.Takes(common))
+		}
 	}
-	require.Equal(t, []string{"refer-patient"}, scenario.Workloads())
-	require.Equal(t, []string{"ers"}, scenario.Services())
+	imaging, _ := scenario.LookupWorkload("order-imaging")
+	require.True(t, imaging.Takes("ui_budget"))
+	referral, _ := scenario.LookupWorkload("refer-patient")
+	require.False(t, referral.Takes("ui_budget"))
+
+	require.Equal(t, []string{"refer-patient", "order-imaging"}, scenario.Workloads())
+	require.Equal(t, []string{"ers", "gpconnect"}, scenario.Services())
 	ers, ok := scenario.LookupService("ers")
 	require.True(t, ok)
 	require.Equal(t, []string{"createReferral", "readReferral", "fetchWorklist", "cancelReferral", "practitionerRole"}, ers.Operations)
+	require.Empty(t, ers.Options)
+	require.Empty(t, ers.Tenants)
+	gpc, ok := scenario.LookupService("gpconnect")
+	require.True(t, ok)
+	require.Equal(t, []string{"metadata", "searchPatient", "readPatient", "readOrganization", "readPractitioner",
+		"readLocation", "getStructuredRecord", "searchSlot", "readAppointment", "bookAppointment",
+		"amendAppointment", "cancelAppointment", "searchPatientAppointments", "jwks"}, gpc.Operations)
+	require.NotEmpty(t, gpc.Tenants)
+	require.Equal(t, []string{"patients", "large_records", "large_record_bytes"}, gpc.OptionNames())
+	for _, name := range scenario.Services() {
+		svc, _ := scenario.LookupService(name)
+		for _, o := range svc.Options {
+			t.Run("option "+name+"."+o.Name, func(t *testing.T) {
+				require.NotEmpty(t, o.Doc)
+				require.NotEmpty(t, o.Example)
+				require.Contains(t, []scenario.OptionType{scenario.OptionCount, scenario.OptionFraction, scenario.OptionBytes}, o.Type)
+				if o.Type != scenario.OptionFraction {
+					require.Less(t, o.Min, o.Max)
+				}
+				// The example and the default are themselves valid.
+				for _, val := range []string{o.Example, o.Default} {
+					if val == "" {
+						continue
+					}
+					s := inMemory()
+					s.Services = []string{name}
+					s.Load = []scenario.Load{{Workload: "order-imaging", Rate: scenario.Rate{Count: 1, Per: time.Second}, Duration: time.Minute}}
+					s.Timeline = nil
+					s.Checks = []scenario.CheckSpec{{Name: "sut-alive"}}
+					s.ServiceOptions = map[string]map[string]string{name: {o.Name: val}}
+					if o.Needs != "" {
+						needed, ok := svc.Option(o.Needs)
+						require.True(t, ok, "%s needs unknown option %s", o.Name, o.Needs)
+						s.ServiceOptions[name][o.Needs] = needed.Example
+					}
+					require.NoError(t, s.Validate(), "%s: %s", o.Name, val)
+				}
+			})
+		}
+	}
+	_, ok = gpc.Option("nope")
+	require.False(t, ok)
 
 	// The tables are not writable through the accessors.
 	scenario.Faults()[0].Attrs[0] = "scribbled"
 	f, _ := scenario.LookupFault("latency")
 	require.NotContains(t, f.Attrs, "scribbled")
+	gpc.Options[0].Name = "scribbled"
+	again, _ := scenario.LookupService("gpconnect")
+	require.Equal(t, "patients", again.Options[0].Name)
+	imaging.Attrs[0] = "scribbled"
+	imaging, _ = scenario.LookupWorkload("order-imaging")
+	require.Equal(t, []string{"ui_budget"}, imaging.Attrs)
+	hr, _ := scenario.LookupCheck("host-responsive")
+	hr.Workloads[0] = "scribbled"
+	hr, _ = scenario.LookupCheck("host-responsive")
+	require.Equal(t, []string{"order-imaging"}, hr.Workloads)
 }
 
 func tagNames(t reflect.Type, key string) []string {

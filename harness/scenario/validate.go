@@ -3,11 +3,13 @@ package scenario
 import (
 	"cmp"
 	"fmt"
+	"maps"
 	"net/netip"
 	"net/url"
 	"reflect"
 	"regexp"
 	"slices"
+	"strconv"
 	"strings"
 	"text/template"
 	"time"
@@ -137,6 +139,7 @@ func (v *validator) required(path, what, hint string) {
 func (v *validator) validate() {
 	v.negatives(reflect.ValueOf(v.s).Elem(), "")
 	v.header()
+	v.serviceOptions()
 	v.sut()
 	loadEnd := v.load()
 	v.timeline(loadEnd)
@@ -206,6 +209,86 @@ func (v *validator) header() {
 		}
 		if j := slices.Index(s.Services, name); j < i {
 			v.value(p, fmt.Sprintf("service %s is listed twice", name), "remove the repeat")
+		}
+	}
+}
+
+// serviceOptions checks service_options against the catalog: known and
+// listed services, known options, values of the right type and range, and
+// options that only work alongside another.
+func (v *validator) serviceOptions() {
+	s := v.s
+	for _, name := range slices.Sorted(maps.Keys(s.ServiceOptions)) {
+		p := "service_options." + name
+		svc, ok := LookupService(name)
+		switch {
+		case !ok:
+			v.key(p, fmt.Sprintf("options for unknown service %q", name), unknownHint(name, Services(), "known services", Services()))
+			continue
+		case len(svc.Options) == 0:
+			v.key(p, fmt.Sprintf("service %s takes no options", name), fmt.Sprintf("remove service_options.%s", name))
+			continue
+		case !slices.Contains(s.Services, name):
+			v.key(p, fmt.Sprintf("options for service %s, which is not in services", name),
+				fmt.Sprintf("add %s to services, or remove its options", name))
+		}
+		opts := s.ServiceOptions[name]
+		if len(opts) == 0 {
+			v.value(p, fmt.Sprintf("no options given for service %s", name),
+				fmt.Sprintf("give some (%s options: %s) or remove service_options.%s", name, strings.Join(svc.OptionNames(), ", "), name))
+			continue
+		}
+		for _, key := range slices.Sorted(maps.Keys(opts)) {
+			kp := p + "." + key
+			o, ok := svc.Option(key)
+			if !ok {
+				v.key(kp, fmt.Sprintf("unknown %s option %q", name, key),
+					unknownHint(key, svc.OptionNames(), name+" options", svc.OptionNames()))
+				continue
+			}
+			v.optionValue(kp, o, opts[key])
+		}
+		for _, o := range svc.Options {
+			if _, given := opts[o.Name]; !given || o.Needs == "" {
+				continue
+			}
+			if need, given := opts[o.Needs]; !given || isZeroNumber(need) {
+				n, _ := svc.Option(o.Needs)
+				v.key(p+"."+o.Name, fmt.Sprintf("%s has no effect without %s", o.Name, o.Needs),
+					fmt.Sprintf("add %s, %s, e.g. %s: %s; or remove %s", o.Needs, n.Doc, o.Needs, n.Example, o.Name))
+			}
+		}
+	}
+}
+
+func isZeroNumber(text string) bool {
+	f, err := strconv.ParseFloat(text, 64)
+	return err == nil && f == 0
+}
+
+// optionValue checks one service option's text against its type and range.
+func (v *validator) optionValue(path string, o ServiceOption, text string) {
+	example := fmt.Sprintf("%s is %s; e.g. %s: %s", o.Name, o.Doc, o.Name, o.Example)
+	switch o.Type {
+	case OptionCount, OptionBytes:
+		n, err := strconv.ParseInt(strings.TrimSpace(text), 10, 64)
+		switch {
+		case err != nil:
+			v.value(path, fmt.Sprintf("%s must be %s, got %q", o.Name, optionTypeName(o.Type), truncate(text, 40)), example)
+		case n < o.Min || n > o.Max:
+			unit := ""
+			if o.Type == OptionBytes {
+				unit = " bytes"
+			}
+			v.value(path, fmt.Sprintf("%s %d is out of range: it must be from %d to %d%s", o.Name, n, o.Min, o.Max, unit), example)
+		}
+	case OptionFraction:
+		f, err := strconv.ParseFloat(strings.TrimSpace(text), 64)
+		switch {
+		case err != nil:
+			v.value(path, fmt.Sprintf("%s must be %s, got %q", o.Name, optionTypeName(o.Type), truncate(text, 40)), example)
+		case !(f >= 0 && f <= 1):
+			v.value(path, fmt.Sprintf("%s %v must be between 0 and 1", o.Name, f), example)
 		}
 	}
 }
@@ -322,6 +405,7 @@ func (v *validator) load() time.Duration {
 						fmt.Sprintf("add %s to services", need))
 				}
 			}
+			v.loadAttrs(p, l, w)
 		}
 		if l.Rate.Count <= 0 || l.Rate.Per <= 0 {
 			if v.present(p + ".rate") {
@@ -341,6 +425,47 @@ func (v *validator) load() time.Duration {
 	return end
 }
 
+// defaultLoadTimeout is Load.Timeout when a load entry does not set it.
+const defaultLoadTimeout = 10 * time.Second
+
+// loadAttrs rejects load keys the workload does not take, and checks the
+// UI budget of workloads driven through the clinical host.
+func (v *validator) loadAttrs(p string, l Load, w WorkloadKind) {
+	lv := reflect.ValueOf(l)
+	for _, f := range fields(reflect.TypeFor[Load](), "yaml") {
+		kp := p + "." + f.name
+		if w.Takes(f.name) || !(v.present(kp) || !lv.Field(f.index).IsZero()) {
+			continue
+		}
+		var takers []string
+		for _, k := range workloadTable {
+			if k.Takes(f.name) {
+				takers = append(takers, k.Name)
+			}
+		}
+		v.key(kp, fmt.Sprintf("%s does not apply to workload %s", f.name, w.Name),
+			fmt.Sprintf("%s applies to workload %s only; remove it here", f.name, orList(takers)))
+	}
+	if !w.Takes("ui_budget") {
+		return
+	}
+	if v.present(p+".ui_budget") && l.UIBudget == 0 {
+		v.value(p+".ui_budget", "ui_budget must be greater than 0",
+			fmt.Sprintf("leave it out for the default %s, or give e.g. ui_budget: 2s", DefaultUIBudget))
+		return
+	}
+	timeout := cmp.Or(l.Timeout, defaultLoadTimeout)
+	if l.Budget() >= timeout && l.Timeout >= 0 && l.UIBudget >= 0 {
+		at := p + ".timeout"
+		if v.present(p + ".ui_budget") {
+			at = p + ".ui_budget"
+		}
+		v.value(at, fmt.Sprintf("ui_budget %s is not below the operation timeout %s: the clinician would give up before a hook could count as a freeze",
+			l.Budget(), timeout),
+			"make ui_budget (how long a hook may hold the screen) shorter than timeout (the clinician's patience), e.g. ui_budget: 2s, timeout: 10s")
+	}
+}
+
 // stepKeys are Step's YAML keys other than fault.
 func stepKeys() []field { return fields(reflect.TypeFor[Step](), "yaml", "fault") }
 
@@ -348,6 +473,7 @@ func stepKeys() []field { return fields(reflect.TypeFor[Step](), "yaml", "fault"
 var attrExample = map[string]string{
 	"for": "30s", "service": "ers", "target": "sut", "latency": "5s", "rate_kbps": "64", "delay": "1s",
 	"average_size": "64", "bytes": "1024", "status": "503", "within": "60s", "phase": "steady", "max": "0.01",
+	"malform": "invalid-json", "field": "text", "ods": "[Y12345]", "max_block": "2s", "ui_budget": "2s",
 }
 
 func exampleHint(key string) string {
@@ -428,6 +554,8 @@ func (v *validator) stepValues(p string, st *Step, kind FaultKind, loadEnd time.
 	if kind.Takes("status") && st.Status != 0 && (st.Status < 400 || st.Status > 599) {
 		v.value(p+".status", fmt.Sprintf("status %d is not an HTTP error", st.Status), "use 400–599, e.g. 429, 503 or 504")
 	}
+	v.malformed(p, st, kind)
+	v.ods(p, st, kind)
 	if kind.Takes("fraction") && !(st.Fraction >= 0 && st.Fraction <= 1) {
 		v.value(p+".fraction", fmt.Sprintf("fraction %v must be between 0 and 1", st.Fraction),
 			"0.3 hits 30% of requests; leave it out to hit them all")
@@ -449,6 +577,76 @@ func (v *validator) stepValues(p string, st *Step, kind FaultKind, loadEnd time.
 	if loadEnd > 0 && st.At >= loadEnd {
 		v.value(p+".at", fmt.Sprintf("fault starts at %s, when all load has ended (%s): it would touch no traffic", st.At, loadEnd),
 			fmt.Sprintf("start it before %s or make the load last longer", loadEnd))
+	}
+}
+
+// malformed checks what a malformed fault does to the answer.
+func (v *validator) malformed(p string, st *Step, kind FaultKind) {
+	if !kind.Takes("malform") {
+		return
+	}
+	if st.Malform != "" && !slices.Contains(MalformKinds(), st.Malform) {
+		v.value(p+".malform", fmt.Sprintf("unknown malform %q", st.Malform),
+			unknownHint(st.Malform, MalformKinds(), "malform is one of", MalformKinds()))
+		return
+	}
+	if fp := p + ".field"; v.present(fp) || st.Field != "" {
+		switch {
+		case st.Malform == MalformInvalidJSON:
+			v.key(fp, "field does not apply to malform: invalid-json (the whole body is cut short)",
+				"remove field, or use malform: wrong-types or oversized")
+		case !validField.MatchString(st.Field):
+			v.value(fp, fmt.Sprintf("field %q is not a JSON key name", st.Field),
+				"give the key whose values to corrupt, e.g. field: text")
+		}
+	}
+	bp := p + ".bytes"
+	if !v.present(bp) && st.Bytes == 0 {
+		return
+	}
+	switch {
+	case st.Malform != "" && st.Malform != MalformOversized:
+		v.key(bp, fmt.Sprintf("bytes applies only to malform: %s, not %s", MalformOversized, st.Malform),
+			"remove bytes, or use malform: oversized to pad answers to that size")
+	case st.Bytes == 0:
+		v.value(bp, "bytes must be greater than 0", "leave it out for the mock's default size, or give e.g. bytes: 5000000")
+	case st.Bytes > MaxMalformedBytes:
+		v.value(bp, fmt.Sprintf("bytes %d is too large for an oversized answer (at most %d, 64 MiB)", st.Bytes, MaxMalformedBytes),
+			"a few megabytes is enough to choke a host, e.g. bytes: 5000000")
+	}
+}
+
+// validField is the shape of a JSON key a malformed fault may aim at.
+var validField = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_.-]{0,63}$`)
+
+// validODS is the shape of an ODS code: upper-case letters and digits.
+var validODS = regexp.MustCompile(`^[A-Z0-9]{3,10}$`)
+
+// ods checks the tenants an in-band fault is restricted to.
+func (v *validator) ods(p string, st *Step, kind FaultKind) {
+	if !kind.Takes("ods") || len(st.ODS) == 0 {
+		return
+	}
+	if svc, ok := LookupService(st.Service); ok && svc.Tenants == "" {
+		var tenanted []string
+		for _, k := range serviceTable {
+			if k.Tenants != "" {
+				tenanted = append(tenanted, k.Name)
+			}
+		}
+		v.key(p+".ods", fmt.Sprintf("ods does not apply to service %s: its mock does not tell tenants apart", svc.Name),
+			fmt.Sprintf("remove ods; it restricts a fault to some organisations of a service that serves several (%s)", strings.Join(tenanted, ", ")))
+		return
+	}
+	for j, code := range st.ODS {
+		cp := index(p+".ods", j)
+		switch {
+		case !validODS.MatchString(code):
+			v.value(cp, fmt.Sprintf("%q is not an ODS code", truncate(code, 20)),
+				"ODS codes are 3 to 10 upper-case letters and digits, e.g. Y12345")
+		case slices.Index(st.ODS, code) < j:
+			v.value(cp, fmt.Sprintf("ODS code %s is listed twice", code), "remove the repeat")
+		}
 	}
 }
 
@@ -543,6 +741,11 @@ func (v *validator) checks() {
 		if kind.Takes("within") && v.present(cp+".within") && c.Within == 0 {
 			v.value(cp+".within", "within must be greater than 0", exampleHint("within"))
 		}
+		if kind.Takes("max_block") && v.present(cp+".max_block") && c.MaxBlock == 0 {
+			v.value(cp+".max_block", "max_block must be greater than 0",
+				"the longest the clinician's screen may wait on the integration in one action, e.g. max_block: 2s")
+		}
+		v.checkWorkloads(cp, kind)
 		if kind.Takes("phase") && c.Phase != "" {
 			v.phase(cp+".phase", c.Phase)
 		}
@@ -565,6 +768,21 @@ func (v *validator) checks() {
 			seen[key] = i
 		}
 	}
+}
+
+// checkWorkloads reports a check that judges what a workload records when
+// no load entry drives that workload.
+func (v *validator) checkWorkloads(path string, kind CheckKind) {
+	if len(kind.Workloads) == 0 || len(v.s.Load) == 0 {
+		return
+	}
+	for _, l := range v.s.Load {
+		if slices.Contains(kind.Workloads, l.Workload) {
+			return
+		}
+	}
+	v.key(path, fmt.Sprintf("check %s judges operations of workload %s, but no load entry drives it", kind.Name, orList(kind.Workloads)),
+		fmt.Sprintf("add e.g. {workload: %s, rate: 1/s, duration: 3m} to load, or remove the check", kind.Workloads[0]))
 }
 
 func (v *validator) phase(path, phase string) {

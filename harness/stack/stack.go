@@ -40,6 +40,11 @@ type ServiceConfig struct {
 	Seed   uint64
 	Now    func() time.Time
 	Logger *slog.Logger
+	// Options are the scenario's service_options for this service, as text
+	// by option name (nil when it gives none). The scenario validator has
+	// checked them against the catalog; a factory still rejects options it
+	// does not know, with an error that names them.
+	Options map[string]string
 }
 
 // ServiceFactory builds one mock. The map is extra environment for the SUT,
@@ -56,6 +61,10 @@ type Config struct {
 	// Now is the mocks' clock (default time.Now). It should carry a
 	// monotonic reading so journal times can be placed on the run clock.
 	Now func() time.Time
+	// Options are the scenario's service_options, by service then option
+	// name; each factory gets its own service's (ServiceConfig.Options).
+	// Options for a service not in Services are an error.
+	Options map[string]map[string]string
 }
 
 // Endpoint is where one service can be reached.
@@ -143,7 +152,8 @@ func Start(ctx context.Context, cfg Config) (_ *Stack, err error) {
 		if err := ctx.Err(); err != nil {
 			return nil, fmt.Errorf("start stack: %w", err)
 		}
-		if err := s.startService(name, cfg.Factories[name], ServiceConfig{Seed: cfg.Seed, Now: now, Logger: log.With("service", name)}); err != nil {
+		scfg := ServiceConfig{Seed: cfg.Seed, Now: now, Logger: log.With("service", name), Options: maps.Clone(cfg.Options[name])}
+		if err := s.startService(name, cfg.Factories[name], scfg); err != nil {
 			return nil, err
 		}
 	}
@@ -164,6 +174,12 @@ func checkServices(cfg Config) error {
 			errs = append(errs, fmt.Errorf("no mock for service %q (known: %s)", name, strings.Join(slices.Sorted(maps.Keys(cfg.Factories)), ", ")))
 		}
 		seen[name] = true
+	}
+	for _, name := range slices.Sorted(maps.Keys(cfg.Options)) {
+		if !seen[name] {
+			errs = append(errs, fmt.Errorf("options given for service %q, which is not started (services: %s); list it in the scenario's services or remove its service_options",
+				name, strings.Join(cfg.Services, ", ")))
+		}
 	}
 	if len(errs) > 0 {
 		return fmt.Errorf("start stack: %w", errors.Join(errs...))
@@ -284,6 +300,17 @@ func EnvName(service string) string {
 
 // Services lists the services in start order.
 func (s *Stack) Services() []string { return slices.Clone(s.order) }
+
+// Service returns the running mock called name, for the harness to reach
+// past the proxy (for example to build the CDS Hooks host from the clinical
+// system's mock). The SUT must never be given a mock's direct address.
+func (s *Stack) Service(name string) (Service, bool) {
+	sv, ok := s.services[name]
+	if !ok {
+		return nil, false
+	}
+	return sv.svc, true
+}
 
 // Endpoints returns every service's endpoint by service name.
 func (s *Stack) Endpoints() map[string]Endpoint {
