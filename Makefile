@@ -17,7 +17,8 @@ export TESTCONTAINERS_HOST_OVERRIDE := 127.0.0.1
 # control: the demo only passes if shakedown catches it, and the resilient
 # one passes every check).
 DEMOS := \
-  ers-outage-referrals:referral-gateway:no-duplicate-referrals,latency[all],error-rate[fault-1]
+  ers-outage-referrals:referral-gateway:no-duplicate-referrals,latency[all],error-rate[fault-1] \
+  irefer-host-freeze:imaging-cds:host-responsive,ordering-continues
 # Every demo run shares one seed (so naive and resilient see the same
 # synthetic patients); a new one each time unless given: make run SEED=42
 SEED := $(or $(SEED),$(shell od -An -N4 -tu4 /dev/urandom | tr -d ' '))
@@ -29,7 +30,7 @@ all: build
 build:
 	@mkdir -p $(BIN)
 	$(GO) build -ldflags "$(LDFLAGS)" -o $(BIN)/shakedown ./cmd/shakedown
-	$(GO) build -o $(BIN)/referral-gateway ./examples/referral-gateway
+	$(GO) build -o $(BIN)/ ./examples/...
 
 toxiproxy-cli:
 	@mkdir -p $(BIN)

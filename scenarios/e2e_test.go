@@ -127,7 +127,7 @@ var _ = Describe("ers-outage-referrals", Ordered, func() {
 	})
 
 	It("fails the naive integration on duplicates, waiting and the outage, with exit 1", func() {
-		Expect(naive.code).To(Equal(1), naive.out)
+		Expect(naive.code).To(Equal(1), "%s", naive.out)
 		st := naive.res.statuses()
 		Expect(st).To(HaveKeyWithValue("no-duplicate-referrals", "fail"))
 		Expect(st).To(HaveKeyWithValue("latency[all]", "fail"))
@@ -137,7 +137,7 @@ var _ = Describe("ers-outage-referrals", Ordered, func() {
 	})
 
 	It("passes the resilient integration on every check, with exit 0", func() {
-		Expect(resilient.code).To(Equal(0), resilient.out)
+		Expect(resilient.code).To(Equal(0), "%s", resilient.out)
 		for name, s := range resilient.res.statuses() {
 			Expect(s).To(Equal("pass"), "%s: %s", name, resilient.out)
 		}
@@ -146,11 +146,62 @@ var _ = Describe("ers-outage-referrals", Ordered, func() {
 
 	It("replays a run directory to the same verdicts without starting anything", func(ctx SpecContext) {
 		code, out := cli(ctx, "replay", filepath.Join(outDir, "naive", "ers-outage-referrals"))
-		Expect(code).To(Equal(naive.code), out)
+		Expect(code).To(Equal(naive.code), "%s", out)
 		for name, status := range naive.res.statuses() {
 			Expect(out).To(MatchRegexp(`%s\s+%s:`, map[string]string{"pass": "PASS", "fail": "FAIL", "inconclusive": "INCON"}[status], regexp.QuoteMeta(name)))
 		}
 	}, SpecTimeout(time.Minute))
+})
+
+var _ = Describe("irefer-host-freeze", Ordered, func() {
+	type outcome struct {
+		code int
+		out  string
+		res  runResult
+	}
+	var naive, resilient outcome
+
+	BeforeAll(func(ctx SpecContext) {
+		out := GinkgoT().TempDir()
+		var wg sync.WaitGroup
+		for mode, o := range map[string]*outcome{"naive": &naive, "resilient": &resilient} {
+			wg.Add(1)
+			go func() {
+				defer GinkgoRecover()
+				defer wg.Done()
+				o.code, o.out = cli(ctx, "run", "irefer-host-freeze.yaml", "--quiet",
+					"--out", filepath.Join(out, mode), "--examples", built.dir,
+					"--sut-cmd", built.cds+" --mode "+mode)
+				o.res = readResult(filepath.Join(out, mode, "irefer-host-freeze"))
+			}()
+		}
+		wg.Wait()
+	}, NodeTimeout(6*time.Minute))
+
+	It("proves every fault touched traffic in both modes", func() {
+		for _, r := range []runResult{naive.res, resilient.res} {
+			Expect(r.Faults).To(HaveLen(6))
+			for _, v := range r.Validity {
+				Expect(v.Status).To(Equal("pass"), "%s", v.Check)
+			}
+		}
+	})
+
+	It("catches the naive integration freezing the host and sending answers it could crash on", func() {
+		Expect(naive.code).To(Equal(1), "%s", naive.out)
+		st := naive.res.statuses()
+		Expect(st).To(HaveKeyWithValue("host-responsive", "fail"))
+		Expect(st).To(HaveKeyWithValue("ordering-continues", "fail"))
+		Expect(naive.out).To(MatchRegexp(`FAIL\s+host-responsive: .*overran the UI budget`))
+		Expect(naive.out).To(ContainSubstring("a real clinical system could crash on"))
+	})
+
+	It("passes the resilient integration on every check", func() {
+		Expect(resilient.code).To(Equal(0), "%s", resilient.out)
+		for name, s := range resilient.res.statuses() {
+			Expect(s).To(Equal("pass"), "%s", name)
+		}
+	})
 })
 
 var _ = Describe("interrupting a live run", func() {
@@ -197,10 +248,10 @@ var _ = Describe("interrupting a live run", func() {
 		waitFor(func(l string) bool { return strings.Contains(l, "fault 1 injected") })
 
 		list, err := exec.Command(built.toxiproxyCLI, "-h", api, "list").CombinedOutput()
-		Expect(err).NotTo(HaveOccurred(), string(list))
+		Expect(err).NotTo(HaveOccurred(), "%s", list)
 		Expect(string(list)).To(ContainSubstring("ers"))
 		inspect, err := exec.Command(built.toxiproxyCLI, "-h", api, "inspect", "ers").CombinedOutput()
-		Expect(err).NotTo(HaveOccurred(), string(inspect))
+		Expect(err).NotTo(HaveOccurred(), "%s", inspect)
 		Expect(string(inspect)).To(ContainSubstring("latency"))
 
 		Expect(cmd.Process.Signal(syscall.SIGINT)).To(Succeed())
@@ -234,7 +285,7 @@ var _ = Describe("a SUT that exits on start", func() {
 	It("gives exit 3 with its last log lines in the message", func(ctx SpecContext) {
 		code, out := cli(ctx, "run", "ers-outage-referrals.yaml", "--quiet", "--out", GinkgoT().TempDir(),
 			"--sut-cmd", `sh -c "echo 'cannot read pilot.yaml: no such file' >&2; exit 7"`)
-		Expect(code).To(Equal(3), out)
+		Expect(code).To(Equal(3), "%s", out)
 		Expect(out).To(ContainSubstring("cannot read pilot.yaml: no such file"))
 		Expect(out).To(ContainSubstring("exit"))
 	}, SpecTimeout(time.Minute))
@@ -243,7 +294,7 @@ var _ = Describe("a SUT that exits on start", func() {
 var _ = Describe("validate", func() {
 	It("lists every problem with its line and exits 2", func(ctx SpecContext) {
 		code, out := cli(ctx, "validate", "testdata/broken.yaml")
-		Expect(code).To(Equal(2), out)
+		Expect(code).To(Equal(2), "%s", out)
 		Expect(out).To(MatchRegexp(`broken.yaml:10:\d+: .*duration`))
 		Expect(out).To(MatchRegexp(`broken.yaml:12:\d+: .*latncy`))
 		Expect(out).To(MatchRegexp(`broken.yaml:14:\d+: .*no-such-check`))
@@ -254,6 +305,6 @@ var _ = Describe("validate", func() {
 		Expect(err).NotTo(HaveOccurred())
 		Expect(files).NotTo(BeEmpty())
 		code, out := cli(ctx, append([]string{"validate"}, files...)...)
-		Expect(code).To(Equal(0), out)
+		Expect(code).To(Equal(0), "%s", out)
 	}, SpecTimeout(time.Minute))
 })

@@ -26,6 +26,7 @@ type bins struct {
 	dir          string
 	shakedown    string
 	gateway      string
+	cds          string
 	toxiproxyCLI string
 }
 
@@ -37,6 +38,7 @@ var _ = BeforeSuite(func() {
 		dir:          dir,
 		shakedown:    filepath.Join(dir, "shakedown"),
 		gateway:      filepath.Join(dir, "referral-gateway"),
+		cds:          filepath.Join(dir, "imaging-cds"),
 		toxiproxyCLI: filepath.Join(dir, "toxiproxy-cli"),
 	}
 	for _, b := range []struct {
@@ -45,6 +47,7 @@ var _ = BeforeSuite(func() {
 	}{
 		{built.shakedown, "github.com/shakedown-harness/shakedown/cmd/shakedown", true},
 		{built.gateway, "github.com/shakedown-harness/shakedown/examples/referral-gateway", false},
+		{built.cds, "github.com/shakedown-harness/shakedown/examples/imaging-cds", false},
 		{built.toxiproxyCLI, "github.com/Shopify/toxiproxy/v2/cmd/cli", false},
 	} {
 		args := []string{"build", "-o", b.out}
