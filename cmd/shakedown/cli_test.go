@@ -37,7 +37,7 @@ func TestCLIExitCodes(t *testing.T) {
 		{name: "bad --sut-cmd quoting", args: []string{"run", "--sut-cmd", "'oops", "../../scenarios/ers-outage-referrals.yaml"}, wantCode: 2, wantOut: []string{"--sut-cmd", "unterminated"}},
 		{name: "list the library", args: []string{"list", "../../scenarios"}, wantCode: 0, wantOut: []string{"ers-outage-referrals", "e-RS goes down"}},
 		{name: "mocks refuse a non-loopback address", args: []string{"mocks", "serve", "ers", "--addr", "0.0.0.0:9000"}, wantCode: 2, wantOut: []string{"--addr", "outside 127.0.0.0/8"}},
-		{name: "mocks refuse an unknown service", args: []string{"mocks", "serve", "pas"}, wantCode: 2, wantOut: []string{"unknown service", "ers"}},
+		{name: "mocks refuse an unknown service", args: []string{"mocks", "serve", "pas"}, wantCode: 2, wantOut: []string{"unknown service", "ers, gpconnect"}},
 		{name: "report on a directory that is not a run", args: []string{"report", "text", t.TempDir()}, wantCode: 2, wantOut: []string{"shakedown run directory"}},
 	}
 	for _, tt := range tests {

@@ -8,11 +8,14 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"strings"
 	"time"
 
 	"github.com/shakedown-harness/shakedown/harness"
 	"github.com/shakedown-harness/shakedown/harness/stack"
 	"github.com/shakedown-harness/shakedown/mocks/ers"
+	"github.com/shakedown-harness/shakedown/mocks/gpconnect"
+	"github.com/shakedown-harness/shakedown/mocks/inband"
 	"github.com/spf13/cobra"
 )
 
@@ -28,13 +31,14 @@ func newMocksCmd(stdout io.Writer, logger func() *slog.Logger) *cobra.Command {
 	)
 	serve := &cobra.Command{
 		Use:   "serve SERVICE",
-		Short: "Serve one mock (ers) on a loopback address until interrupted",
+		Short: "Serve one mock (ers or gpconnect) on a loopback address until interrupted",
 		Example: `  shakedown mocks serve ers --addr 127.0.0.1:9000
-  shakedown mocks serve ers --addr 127.0.0.1:9000 --control-addr 127.0.0.1:9001`,
+  shakedown mocks serve ers --addr 127.0.0.1:9000 --control-addr 127.0.0.1:9001
+  shakedown mocks serve gpconnect --addr 127.0.0.1:9100`,
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			if args[0] != "ers" {
-				return &exitError{code: harness.ExitInvalid, err: fmt.Errorf("unknown service %q: the mocks available are: ers", args[0])}
+			if args[0] != "ers" && args[0] != "gpconnect" {
+				return &exitError{code: harness.ExitInvalid, err: fmt.Errorf("unknown service %q: the mocks available are: ers, gpconnect", args[0])}
 			}
 			if err := requireLoopback(addr, "--addr"); err != nil {
 				return err
@@ -44,7 +48,7 @@ func newMocksCmd(stdout io.Writer, logger func() *slog.Logger) *cobra.Command {
 					return err
 				}
 			}
-			return serveERS(cmd.Context(), stdout, logger(), addr, controlAddr, seed)
+			return serveMock(cmd.Context(), stdout, logger(), args[0], addr, controlAddr, seed)
 		},
 	}
 	serve.Flags().StringVar(&addr, "addr", "127.0.0.1:0", "loopback HOST:PORT to listen on")
@@ -63,20 +67,49 @@ func requireLoopback(addr, flag string) error {
 	return nil
 }
 
-func serveERS(ctx context.Context, stdout io.Writer, logger *slog.Logger, addr, controlAddr string, seed uint64) error {
-	m := ers.New(ers.WithSeed(seed), ers.WithLogger(logger))
+// mock is what serveMock needs of any mock.
+type mock interface {
+	Start(l net.Listener)
+	URL() string
+	Close() error
+	Faults() *inband.Controller
+}
+
+func serveMock(ctx context.Context, stdout io.Writer, logger *slog.Logger, service, addr, controlAddr string, seed uint64) error {
+	var (
+		m     mock
+		usage []string
+	)
+	switch service {
+	case "ers":
+		e := ers.New(ers.WithSeed(seed), ers.WithLogger(logger))
+		c := e.Credentials()
+		m, usage = e, []string{
+			"send: Authorization: Bearer " + c.Token,
+			"      NHSD-End-User-Organisation-ODS: " + c.ODSCode,
+			"      NHSD-eRS-Business-Function: " + c.BusinessFunction,
+			"e.g.  POST {url}/STU3/ReferralRequest/$ers.createReferral",
+		}
+	case "gpconnect":
+		g := gpconnect.New(gpconnect.WithSeed(seed), gpconnect.WithLogger(logger))
+		c := g.Credentials()
+		pts := g.Patients()
+		m, usage = g, []string{
+			"send: Ssp-From: " + c.ConsumerASID + ", Ssp-To: " + c.ProviderASID + ", Ssp-TraceID, Ssp-InteractionID",
+			"      Authorization: Bearer <unsigned JWT: exp = iat + 300, reason_for_request, requested_scope, requesting_*>",
+			"e.g.  GET {url}/Patient?identifier=https://fhir.nhs.uk/Id/nhs-number|" + pts[0].NHSNumber,
+		}
+	}
 	l, err := net.Listen("tcp", addr)
 	if err != nil {
 		return &exitError{code: harness.ExitHarness, err: fmt.Errorf("listen on %s: %w", addr, err)}
 	}
 	m.Start(l)
 	defer m.Close()
-	c := m.Credentials()
-	fmt.Fprintf(stdout, "e-RS mock serving at %s\n", m.URL())
-	fmt.Fprintf(stdout, "  send: Authorization: Bearer %s\n", c.Token)
-	fmt.Fprintf(stdout, "        NHSD-End-User-Organisation-ODS: %s\n", c.ODSCode)
-	fmt.Fprintf(stdout, "        NHSD-eRS-Business-Function: %s\n", c.BusinessFunction)
-	fmt.Fprintf(stdout, "  e.g.  POST %s/STU3/ReferralRequest/$ers.createReferral\n", m.URL())
+	fmt.Fprintf(stdout, "%s mock serving at %s\n", service, m.URL())
+	for _, u := range usage {
+		fmt.Fprintln(stdout, "  "+strings.ReplaceAll(u, "{url}", m.URL()))
+	}
 
 	var ctl *http.Server
 	if controlAddr != "" {
