@@ -54,6 +54,7 @@ func newWorkload(name string, e workloadEnv) (load.Workload, error) {
 			HardTimeout: hostHardTimeout,
 			Journal:     gm.Journal(),
 			Logger:      e.logger,
+			Prefetch:    gm.Prefetch,
 		})
 		if err != nil {
 			return nil, fmt.Errorf("build the CDS Hooks host: %w", err)

@@ -10,6 +10,7 @@ import (
 	"log/slog"
 	"net/http"
 	"net/url"
+	"regexp"
 	"strconv"
 	"strings"
 	"sync"
@@ -56,6 +57,13 @@ type HostConfig struct {
 	Journal          *journal.Journal
 	Now              func() time.Time // JWT iat/exp and feedback timestamps; durations use the monotonic clock
 	Logger           *slog.Logger
+	// Prefetch, when set, answers the prefetch templates a service declared
+	// in discovery (after {{context.x}} tokens are replaced), as the host
+	// reads its own record; the answers are sent as the request's prefetch.
+	// Time spent here is the host's own, not counted as blocked by the
+	// service. A query it cannot answer is left out: the service must then
+	// fetch the data itself (CDS Hooks 1.0 §prefetch).
+	Prefetch PrefetchFunc
 }
 
 // Host is a well-behaved CDS Hooks host: it signs every call, never waits
@@ -232,8 +240,12 @@ func (h *Host) Invoke(ctx context.Context, req Request) Call {
 		if rc == nil {
 			rc = map[string]any{}
 		}
+		prefetch := req.Prefetch
+		if prefetch == nil && h.cfg.Prefetch != nil {
+			prefetch = h.prefetch(ctx, req.ServiceID, rc)
+		}
 		var payload []byte
-		if payload, err = json.Marshal(requestBody{Hook: call.Hook, HookInstance: call.HookInstance, FHIRServer: h.cfg.FHIRServer, Context: rc, Prefetch: req.Prefetch}); err == nil {
+		if payload, err = json.Marshal(requestBody{Hook: call.Hook, HookInstance: call.HookInstance, FHIRServer: h.cfg.FHIRServer, Context: rc, Prefetch: prefetch}); err == nil {
 			hr, err = h.newRequest(ctx, http.MethodPost, endpoint, payload)
 		}
 	}
@@ -295,6 +307,66 @@ type Call struct {
 	Problems      []Problem
 	Response      Response
 	Err           error
+}
+
+// PrefetchFunc answers one prefetch query, a FHIR read or search relative
+// to the host's FHIR server with its template tokens already replaced.
+type PrefetchFunc func(ctx context.Context, query string) (any, error)
+
+// prefetchToken is a {{context.name}} token in a prefetch template.
+var prefetchToken = regexp.MustCompile(`\{\{\s*context\.([A-Za-z0-9_]+)\s*\}\}`)
+
+// prefetch resolves the service's prefetch templates against the hook
+// context. It discovers the services first if they are not known yet.
+// Templates with tokens the context cannot fill, and queries the host
+// cannot answer, are left out; nil when nothing could be prefetched.
+func (h *Host) prefetch(ctx context.Context, serviceID string, hookContext map[string]any) map[string]any {
+	templates := h.cachedPrefetch(serviceID)
+	if templates == nil {
+		if _, err := h.Discover(ctx); err != nil {
+			return nil
+		}
+		templates = h.cachedPrefetch(serviceID)
+	}
+	out := map[string]any{}
+	for key, tmpl := range templates {
+		missing := false
+		query := prefetchToken.ReplaceAllStringFunc(tmpl, func(tok string) string {
+			name := prefetchToken.FindStringSubmatch(tok)[1]
+			v, ok := hookContext[name].(string)
+			if !ok || v == "" {
+				missing = true
+			}
+			return v
+		})
+		if missing {
+			continue
+		}
+		v, err := h.cfg.Prefetch(ctx, query)
+		if err != nil {
+			h.cfg.Logger.Debug("prefetch not answered", "service", serviceID, "key", key, "query", query, "err", err)
+			continue
+		}
+		out[key] = v
+	}
+	if len(out) == 0 {
+		return nil
+	}
+	return out
+}
+
+func (h *Host) cachedPrefetch(id string) map[string]string {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	for _, s := range h.services {
+		if s.ID == id {
+			if s.Prefetch == nil {
+				return map[string]string{}
+			}
+			return s.Prefetch
+		}
+	}
+	return nil
 }
 
 func (h *Host) cachedHook(id string) string {

@@ -11,6 +11,7 @@ import (
 	"net/http"
 	"slices"
 	"strconv"
+	"strings"
 	"sync"
 	"time"
 
@@ -375,3 +376,21 @@ func (m *Mock) journalRecord(kind string, keys, attrs map[string]string) {
 }
 
 func itoa(n int) string { return strconv.Itoa(n) }
+
+// Prefetch answers a CDS Hooks prefetch query the way the clinical system
+// reads its own record for the host (not through GP Connect, the proxy or
+// the SSP): "Patient/{id}" where id is the patient's logical id or NHS
+// number. Other queries are not supported by the mock host; the CDS service
+// then fetches what it needs itself, as the CDS Hooks spec allows.
+func (m *Mock) Prefetch(_ context.Context, query string) (any, error) {
+	id, ok := strings.CutPrefix(query, "Patient/")
+	if !ok || id == "" || strings.ContainsAny(id, "/?") {
+		return nil, fmt.Errorf("gpconnect host: prefetch query %q is not supported (only Patient/{id})", query)
+	}
+	for i, p := range m.patients {
+		if p.NHSNumber == id || patientID(i) == id {
+			return m.patientResource(i), nil
+		}
+	}
+	return nil, fmt.Errorf("gpconnect host: prefetch %q: no such patient", query)
+}

@@ -388,3 +388,32 @@ func TestHandlerNeverPanics(t *testing.T) {
 		}
 	}
 }
+
+func TestPrefetchAnswersThePatientAsTheHostReadsIt(t *testing.T) {
+	m := New(WithSeed(3), WithPatients(5))
+	p := m.Patients()[2]
+	tests := []struct {
+		name    string
+		query   string
+		wantErr string
+	}{
+		{name: "by NHS number", query: "Patient/" + p.NHSNumber},
+		{name: "unknown patient", query: "Patient/9990000000", wantErr: "no such patient"},
+		{name: "a search is not supported", query: "MedicationRequest?patient=" + p.NHSNumber, wantErr: "not supported"},
+		{name: "nested path", query: "Patient/x/y", wantErr: "not supported"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got, err := m.Prefetch(t.Context(), tt.query)
+			if tt.wantErr != "" {
+				require.ErrorContains(t, err, tt.wantErr)
+				return
+			}
+			require.NoError(t, err)
+			b, err := json.Marshal(got)
+			require.NoError(t, err)
+			require.Contains(t, string(b), `"resourceType":"Patient"`)
+			require.Contains(t, string(b), p.NHSNumber)
+		})
+	}
+}
