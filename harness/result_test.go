@@ -52,7 +52,8 @@ func TestExitCodeAndExpectations(t *testing.T) {
 		{name: "expected failure met", verdicts: []check.Verdict{pass, fail}, expectFail: []string{"b"}, want: ExitPass},
 		{name: "expected failure did not happen", verdicts: []check.Verdict{pass, pass}, expectFail: []string{"b"}, want: ExitFail},
 		{name: "unexpected extra failure", verdicts: []check.Verdict{fail, {Check: "a", Status: check.Fail}}, expectFail: []string{"b"}, want: ExitFail},
-		{name: "expectations on an invalid run are inconclusive", verdicts: []check.Verdict{fail}, validity: []check.Verdict{incon}, expectFail: []string{"b"}, want: ExitInconclusive},
+		{name: "expected failures stand on a run with an untouched fault", verdicts: []check.Verdict{fail}, validity: []check.Verdict{incon}, expectFail: []string{"b"}, want: ExitPass},
+		{name: "expectations with an inconclusive check are inconclusive", verdicts: []check.Verdict{fail, incon}, expectFail: []string{"b"}, want: ExitInconclusive},
 		{name: "harness error", verdicts: []check.Verdict{pass}, harness: "boom", want: ExitHarness},
 		{name: "interrupted", verdicts: []check.Verdict{pass}, harness: "boom", interrupt: true, want: ExitInterrupted},
 	}

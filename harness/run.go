@@ -595,10 +595,14 @@ func (r *runner) finish(ctx context.Context) {
 	r.writeArtifacts(in)
 }
 
-// expectationMet is nil when the run is inconclusive (it can say nothing),
-// otherwise whether exactly the expected checks failed.
+// expectationMet is nil when a check is inconclusive (the run cannot say
+// whether it would have failed), otherwise whether exactly the expected
+// checks failed. An inconclusive validity verdict does not block it: a
+// known-bad control may wedge itself so that a later fault finds no traffic,
+// and its failures are still evidence (a failure outranks an invalid run);
+// the report shows the validity verdicts beside it.
 func expectationMet(res *Result, expect []string) *bool {
-	for _, v := range append(slices.Clone(res.Verdicts), res.Validity...) {
+	for _, v := range res.Verdicts {
 		if v.Status == check.Inconclusive {
 			return nil
 		}

