@@ -45,7 +45,11 @@ var _ = BeforeSuite(func() {
 		out, pkg string
 		race     bool
 	}{
-		{built.shakedown, "github.com/shakedown-harness/shakedown/cmd/shakedown", true},
+		// Not -race: the harness serves multi-MB GP records in-process, and under
+		// the race detector two parallel runs starve a 2-core machine, which
+		// would make the timing checks judge the machine, not the SUT. The
+		// harness's own races are covered by the unit tests under -race.
+		{built.shakedown, "github.com/shakedown-harness/shakedown/cmd/shakedown", false},
 		{built.gateway, "github.com/shakedown-harness/shakedown/examples/referral-gateway", false},
 		{built.cds, "github.com/shakedown-harness/shakedown/examples/imaging-cds", false},
 		{built.toxiproxyCLI, "github.com/Shopify/toxiproxy/v2/cmd/cli", false},
