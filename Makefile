@@ -110,6 +110,9 @@ fuzz:
 	  ./mocks/gpconnect:FuzzJWT \
 	  ./mocks/cdshooks:FuzzValidateResponse \
 	  ./harness/record:FuzzReadOperations \
+	  ./mocks/hl7:FuzzParse \
+	  ./mocks/hl7:FuzzMLLP \
+	  ./mocks/mesh:FuzzParseAuthorization \
 	  ./cmd/shakedown:FuzzSplitCommand \
 	  ; do pkg=$${spec%%:*}; fn=$${spec##*:}; \
 	  echo "== $$fn ($$pkg, $(FUZZTIME))"; \
