@@ -1,8 +1,6 @@
 package ers
 
 import (
-	"context"
-	"errors"
 	"fmt"
 	"io"
 	"log/slog"
@@ -15,6 +13,7 @@ import (
 
 	"github.com/shakedown-harness/shakedown/mocks/inband"
 	"github.com/shakedown-harness/shakedown/mocks/journal"
+	"github.com/shakedown-harness/shakedown/mocks/serve"
 	"github.com/shakedown-harness/shakedown/mocks/synthetic"
 )
 
@@ -126,10 +125,7 @@ type Mock struct {
 	nextAppt  int
 	stats     Stats
 
-	srvMu  sync.Mutex
-	srv    *http.Server
-	addr   string
-	served chan struct{}
+	web serve.Server
 }
 
 // New returns a mock with the given options.
@@ -226,67 +222,29 @@ func (m *Mock) Stats() Stats {
 // Start serves the mock on l in the background, like httptest.Server.
 // Calling Start on a started mock closes l and logs an error.
 func (m *Mock) Start(l net.Listener) {
-	m.srvMu.Lock()
-	defer m.srvMu.Unlock()
-	if m.srv != nil {
-		m.log.Error("ers mock already started; closing extra listener", "addr", l.Addr().String())
-		_ = l.Close()
-		return
+	if m.web.Start(l, m.handler, m.log, "ers mock") {
+		m.log.Info("ers mock listening", "url", m.URL())
 	}
-	m.srv = &http.Server{
-		Handler:           m.handler,
-		ReadHeaderTimeout: 10 * time.Second,
-		ReadTimeout:       30 * time.Second,
-		IdleTimeout:       2 * time.Minute,
-		ErrorLog:          slog.NewLogLogger(m.log.Handler(), slog.LevelDebug),
-	}
-	m.addr = l.Addr().String()
-	m.served = make(chan struct{})
-	srv, done := m.srv, m.served
-	go func() {
-		defer close(done)
-		if err := srv.Serve(l); err != nil && !errors.Is(err, http.ErrServerClosed) {
-			m.log.Error("ers mock stopped serving", "err", err)
-		}
-	}()
-	m.log.Info("ers mock listening", "url", "http://"+m.addr+BasePath)
 }
 
 // URL is "http://"+addr+BasePath once started, or "".
 func (m *Mock) URL() string {
-	m.srvMu.Lock()
-	defer m.srvMu.Unlock()
-	if m.addr == "" {
-		return ""
+	if a := m.web.Addr(); a != "" {
+		return "http://" + a + BasePath
 	}
-	return "http://" + m.addr + BasePath
+	return ""
 }
 
 // Addr is the listening address once started, or "".
-func (m *Mock) Addr() string {
-	m.srvMu.Lock()
-	defer m.srvMu.Unlock()
-	return m.addr
-}
+func (m *Mock) Addr() string { return m.web.Addr() }
 
-// Close stops serving, waiting up to five seconds for in-flight requests
-// before closing their connections. It is safe to call more than once.
+// Close stops serving (in-flight requests get serve.ShutdownGrace). It is
+// safe to call more than once.
 func (m *Mock) Close() error {
-	m.srvMu.Lock()
-	srv, done := m.srv, m.served
-	m.srv = nil
-	m.srvMu.Unlock()
-	if srv == nil {
-		return nil
+	if err := m.web.Close(); err != nil {
+		return fmt.Errorf("ers mock: %w", err)
 	}
-	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-	defer cancel()
-	err := srv.Shutdown(ctx)
-	if err != nil {
-		err = errors.Join(fmt.Errorf("ers mock: shutdown: %w", err), srv.Close())
-	}
-	<-done
-	return err
+	return nil
 }
 
 // SetState changes a referral's state as something outside the system under

@@ -2,7 +2,6 @@ package gpconnect
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"io"
 	"log/slog"
@@ -17,6 +16,7 @@ import (
 
 	"github.com/shakedown-harness/shakedown/mocks/inband"
 	"github.com/shakedown-harness/shakedown/mocks/journal"
+	"github.com/shakedown-harness/shakedown/mocks/serve"
 	"github.com/shakedown-harness/shakedown/mocks/synthetic"
 )
 
@@ -133,10 +133,7 @@ type Mock struct {
 	keyMu   sync.RWMutex
 	hostKey []byte
 
-	srvMu  sync.Mutex
-	srv    *http.Server
-	addr   string
-	served chan struct{}
+	web serve.Server
 }
 
 // recordEntry is a patient's record, generated once.
@@ -239,67 +236,29 @@ func (m *Mock) hostKeySet() []byte {
 // Start serves the mock on l in the background, like httptest.Server.
 // Calling Start on a started mock closes l and logs an error.
 func (m *Mock) Start(l net.Listener) {
-	m.srvMu.Lock()
-	defer m.srvMu.Unlock()
-	if m.srv != nil {
-		m.log.Error("gpconnect mock already started; closing extra listener", "addr", l.Addr().String())
-		_ = l.Close()
-		return
+	if m.web.Start(l, m.handler, m.log, "gpconnect mock") {
+		m.log.Info("gpconnect mock listening", "url", m.URL())
 	}
-	m.srv = &http.Server{
-		Handler:           m.handler,
-		ReadHeaderTimeout: 10 * time.Second,
-		ReadTimeout:       30 * time.Second,
-		IdleTimeout:       2 * time.Minute,
-		ErrorLog:          slog.NewLogLogger(m.log.Handler(), slog.LevelDebug),
-	}
-	m.addr = l.Addr().String()
-	m.served = make(chan struct{})
-	srv, done := m.srv, m.served
-	go func() {
-		defer close(done)
-		if err := srv.Serve(l); err != nil && !errors.Is(err, http.ErrServerClosed) {
-			m.log.Error("gpconnect mock stopped serving", "err", err)
-		}
-	}()
-	m.log.Info("gpconnect mock listening", "url", "http://"+m.addr+m.BasePath())
 }
 
-// URL is "http://"+addr+BasePath once started, or "".
+// URL is "http://"+addr+BasePath() once started, or "".
 func (m *Mock) URL() string {
-	m.srvMu.Lock()
-	defer m.srvMu.Unlock()
-	if m.addr == "" {
-		return ""
+	if a := m.web.Addr(); a != "" {
+		return "http://" + a + m.BasePath()
 	}
-	return "http://" + m.addr + m.BasePath()
+	return ""
 }
 
 // Addr is the listening address once started, or "".
-func (m *Mock) Addr() string {
-	m.srvMu.Lock()
-	defer m.srvMu.Unlock()
-	return m.addr
-}
+func (m *Mock) Addr() string { return m.web.Addr() }
 
-// Close stops serving, waiting up to five seconds for in-flight requests
-// before closing their connections. It is safe to call more than once.
+// Close stops serving (in-flight requests get serve.ShutdownGrace). It is
+// safe to call more than once.
 func (m *Mock) Close() error {
-	m.srvMu.Lock()
-	srv, done := m.srv, m.served
-	m.srv = nil
-	m.srvMu.Unlock()
-	if srv == nil {
-		return nil
+	if err := m.web.Close(); err != nil {
+		return fmt.Errorf("gpconnect mock: %w", err)
 	}
-	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-	defer cancel()
-	err := srv.Shutdown(ctx)
-	if err != nil {
-		err = errors.Join(fmt.Errorf("gpconnect mock: shutdown: %w", err), srv.Close())
-	}
-	<-done
-	return err
+	return nil
 }
 
 // record returns patient i's clinical record, generating it on first use.

@@ -2,7 +2,6 @@ package mesh
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"io"
 	"log/slog"
@@ -16,6 +15,7 @@ import (
 
 	"github.com/shakedown-harness/shakedown/mocks/inband"
 	"github.com/shakedown-harness/shakedown/mocks/journal"
+	"github.com/shakedown-harness/shakedown/mocks/serve"
 )
 
 // BasePath is where the MESH API lives.
@@ -132,12 +132,10 @@ type Mock struct {
 	msgOrder  []*message
 	rng       *rand.Rand
 
-	srvMu  sync.Mutex
-	srv    *http.Server
-	addr   string
-	served chan struct{}
-	stop   chan struct{}
-	swept  chan struct{}
+	web   serve.Server
+	srvMu sync.Mutex
+	stop  chan struct{}
+	swept chan struct{}
 }
 
 // New returns a mock with the given options.
@@ -261,32 +259,16 @@ func (m *Mock) Sweep() {
 	m.sweepLocked()
 }
 
-// Start serves the mock on l in the background, like httptest.Server.
-// Calling Start on a started mock closes l and logs an error.
+// Start serves the mock on l in the background, like httptest.Server, and
+// sweeps deliveries and expiries every 100ms. Calling Start on a started
+// mock closes l and logs an error.
 func (m *Mock) Start(l net.Listener) {
 	m.srvMu.Lock()
 	defer m.srvMu.Unlock()
-	if m.srv != nil {
-		m.log.Error("mesh mock already started; closing extra listener", "addr", l.Addr().String())
-		_ = l.Close()
+	if !m.web.Start(l, m.handler, m.log, "mesh mock") {
 		return
 	}
-	m.srv = &http.Server{
-		Handler:           m.handler,
-		ReadHeaderTimeout: 10 * time.Second,
-		IdleTimeout:       2 * time.Minute,
-		ErrorLog:          slog.NewLogLogger(m.log.Handler(), slog.LevelDebug),
-	}
-	m.addr = l.Addr().String()
-	m.served = make(chan struct{})
 	m.stop, m.swept = make(chan struct{}), make(chan struct{})
-	srv, done := m.srv, m.served
-	go func() {
-		defer close(done)
-		if err := srv.Serve(l); err != nil && !errors.Is(err, http.ErrServerClosed) {
-			m.log.Error("mesh mock stopped serving", "err", err)
-		}
-	}()
 	stop, swept := m.stop, m.swept
 	go func() {
 		defer close(swept)
@@ -301,47 +283,36 @@ func (m *Mock) Start(l net.Listener) {
 			}
 		}
 	}()
-	m.log.Info("mesh mock listening", "url", "http://"+m.addr+BasePath)
+	m.log.Info("mesh mock listening", "url", m.URL()+BasePath)
 }
 
 // URL is "http://"+addr once started, or "". MESH clients append
 // BasePath themselves.
 func (m *Mock) URL() string {
-	m.srvMu.Lock()
-	defer m.srvMu.Unlock()
-	if m.addr == "" {
-		return ""
+	if a := m.web.Addr(); a != "" {
+		return "http://" + a
 	}
-	return "http://" + m.addr
+	return ""
 }
 
 // Addr is the listening address once started, or "".
-func (m *Mock) Addr() string {
-	m.srvMu.Lock()
-	defer m.srvMu.Unlock()
-	return m.addr
-}
+func (m *Mock) Addr() string { return m.web.Addr() }
 
-// Close stops serving, waiting up to five seconds for in-flight requests
-// before closing their connections. It is safe to call more than once.
+// Close stops the sweeper and serving (in-flight requests get
+// serve.ShutdownGrace). It is safe to call more than once.
 func (m *Mock) Close() error {
 	m.srvMu.Lock()
-	srv, done, stop, swept := m.srv, m.served, m.stop, m.swept
-	m.srv = nil
+	stop, swept := m.stop, m.swept
+	m.stop, m.swept = nil, nil
 	m.srvMu.Unlock()
-	if srv == nil {
-		return nil
+	if stop != nil {
+		close(stop)
+		<-swept
 	}
-	close(stop)
-	<-swept
-	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-	defer cancel()
-	err := srv.Shutdown(ctx)
-	if err != nil {
-		err = errors.Join(fmt.Errorf("mesh mock: shutdown: %w", err), srv.Close())
+	if err := m.web.Close(); err != nil {
+		return fmt.Errorf("mesh mock: %w", err)
 	}
-	<-done
-	return err
+	return nil
 }
 
 func (m *Mock) journalRecord(kind string, keys, attrs map[string]string) {
