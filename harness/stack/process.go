@@ -54,9 +54,13 @@ type ProcessConfig struct {
 	// Addr is where the SUT must listen (a loopback host:port); the harness
 	// sets SHAKEDOWN_SUT_ADDR to it.
 	Addr string
-	// HealthPath is probed with GET http://Addr+HealthPath until it answers
-	// 2xx. Empty means "until Addr accepts a TCP connection".
+	// HealthPath is probed with GET http://HealthAddr+HealthPath until it
+	// answers 2xx. Empty means "until Addr accepts a TCP connection".
 	HealthPath string
+	// HealthAddr is where the health probe goes when the SUT serves it apart
+	// from Addr (an MLLP SUT cannot answer HTTP on its MLLP port; the harness
+	// tells it SHAKEDOWN_SUT_HEALTH_ADDR). Empty means Addr.
+	HealthAddr string
 	// HealthInterval is the wait between probes (default 100ms).
 	HealthInterval time.Duration
 	// StartTimeout bounds the wait for the first healthy probe (default 15s).
@@ -177,6 +181,9 @@ func StartProcess(ctx context.Context, cfg ProcessConfig) (*Process, error) {
 	}
 	if cfg.StopTimeout <= 0 {
 		cfg.StopTimeout = DefaultStopTimeout
+	}
+	if cfg.HealthAddr == "" {
+		cfg.HealthAddr = cfg.Addr
 	}
 	if cfg.HealthPath != "" && !strings.HasPrefix(cfg.HealthPath, "/") {
 		cfg.HealthPath = "/" + cfg.HealthPath
@@ -362,7 +369,7 @@ func (p *Process) describeProbe() string {
 	if p.cfg.HealthPath == "" {
 		return "TCP connect to " + p.cfg.Addr
 	}
-	return "GET http://" + p.cfg.Addr + p.cfg.HealthPath + " answering 2xx"
+	return "GET http://" + p.cfg.HealthAddr + p.cfg.HealthPath + " answering 2xx"
 }
 
 func (p *Process) exitedBeforeHealthy(inst *instance, probe string) error {
@@ -396,7 +403,7 @@ func (p *Process) probeOnce(ctx context.Context) error {
 		}
 		return c.Close()
 	}
-	req, err := http.NewRequestWithContext(pctx, http.MethodGet, "http://"+p.cfg.Addr+p.cfg.HealthPath, nil)
+	req, err := http.NewRequestWithContext(pctx, http.MethodGet, "http://"+p.cfg.HealthAddr+p.cfg.HealthPath, nil)
 	if err != nil {
 		return err
 	}

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net"
 	"net/http"
+	"net/http/httptest"
 	"os"
 	"os/exec"
 	"os/signal"
@@ -473,4 +474,35 @@ func TestProcessTargetIsFaultProcess(t *testing.T) {
 	got, err := stack.Target{Process: p}.SUT()
 	require.NoError(t, err)
 	require.Same(t, p, got)
+}
+
+// An MLLP SUT serves health apart from its main port: the probe must go to
+// HealthAddr, not Addr.
+func TestProcessHealthAddr(t *testing.T) {
+	tests := []struct {
+		name    string
+		status  int
+		wantErr string
+	}{
+		{name: "healthy on the separate address", status: http.StatusOK},
+		{name: "the main port being healthy is not enough", status: http.StatusServiceUnavailable, wantErr: "did not become healthy"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			health := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { w.WriteHeader(tt.status) }))
+			t.Cleanup(health.Close)
+			cfg := sutConfig(t, sutOpts{mode: "serve", startTimeout: 500 * time.Millisecond})
+			cfg.HealthAddr = strings.TrimPrefix(health.URL, "http://")
+			p, err := stack.StartProcess(context.Background(), cfg)
+			if p != nil {
+				t.Cleanup(func() { _ = p.Stop(context.Background()) })
+			}
+			if tt.wantErr != "" {
+				require.ErrorContains(t, err, tt.wantErr)
+				require.ErrorContains(t, err, cfg.HealthAddr)
+				return
+			}
+			require.NoError(t, err)
+		})
+	}
 }
