@@ -18,7 +18,10 @@
 // of sleeping; a started mock also sweeps every 100 ms.
 //
 // Journal (service "mesh"): message.sent (keys message_id, local_id, from,
-// to, workflow; attrs bytes, chunks, compressed), message.delivered,
+// to, workflow, and when the body — gunzipped, chunks assembled — is a FHIR
+// Bundle: bundle_id, nhs_number and content_hash, the
+// synthetic.ResultContentHash the pathology lab also journals; attrs bytes,
+// chunks, compressed), message.delivered,
 // message.downloaded (one per chunk), message.acknowledged (first time
 // only), report.undelivered (keys message_id of the report,
 // linked_message_id, to = the original sender) and request.faulted.

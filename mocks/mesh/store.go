@@ -83,9 +83,13 @@ func (m *Mock) completeLocked(msg *message) {
 	msg.status, msg.statusAt = statusAccepted, now
 	msg.deliverAt = now.Add(m.delay)
 	compressed := msg.encoding == "gzip" || msg.compressed == "Y"
-	m.journalRecord("message.sent", map[string]string{
+	keys := map[string]string{
 		"message_id": msg.id, "local_id": msg.localID, "from": msg.from, "to": msg.to, "workflow": msg.workflow,
-	}, map[string]string{
+	}
+	for k, v := range bundleKeys(msg.body()) { // a FHIR Bundle: bundle_id, nhs_number, content_hash
+		keys[k] = v
+	}
+	m.journalRecord("message.sent", keys, map[string]string{
 		"bytes": strconv.Itoa(msg.size()), "chunks": strconv.Itoa(len(msg.chunks)), "compressed": strconv.FormatBool(compressed),
 	})
 	m.sweepLocked()

@@ -17,7 +17,9 @@
 // missing NHS number) or AR (reject: unparseable, wrong message type,
 // version or processing id) with MSA-2 set to the received MSH-10, and
 // journals what it accepted with a hash of the clinical content, so that
-// duplicates re-sent under a new MSH-10 can be found.
+// duplicates re-sent under a new MSH-10 can be found. Both sides hash with
+// ContentHash (synthetic.ResultContentHash), the same function the MESH mock
+// uses on FHIR Bundles, so a result can be followed from lab to mailbox.
 //
 // In-band faults use Faults, a small MLLP-level equivalent of
 // inband.Controller (which is HTTP-shaped): the same Add / Remove / Counts /
@@ -28,11 +30,11 @@
 //
 // Journal (service "pathology"):
 //
-//	lab:      result.sent     keys msh10, nhs_number  attrs attempt, status
-//	          result.resent   keys msh10, nhs_number  attrs attempt, status, reason (ack-timeout, connection-lost, burst)
+//	lab:      result.sent     keys msh10, nhs_number, content_hash  attrs attempt, status
+//	          result.resent   keys msh10, nhs_number, content_hash  attrs attempt, status, reason (ack-timeout, connection-lost, burst)
 //	          ack.received    keys msh10 (the message in flight)  attrs code, msa2, matched
-//	          result.dropped  keys msh10, nhs_number  (SilentDrop: journalled as sent, never sent)
-//	          result.held     keys msh10, nhs_number  (Backlog)
+//	          result.dropped  keys msh10, nhs_number, content_hash  (SilentDrop: journalled as sent, never sent)
+//	          result.held     keys msh10, nhs_number, content_hash  (Backlog)
 //	listener: result.accepted keys msh10, nhs_number, filler_order, test_code, result_status
 //	                          attrs content_hash, version, duplicate_msh10, duplicate_content
 //	          result.rejected keys msh10, nhs_number  attrs code (AE/AR), error, fault

@@ -38,6 +38,10 @@ type Record struct {
 	NHSNumber string
 	Status    string // F, P, C, X
 	TestCode  string
+	// ContentHash is the identity of the result's clinical content
+	// (ContentHash of the message: synthetic.ResultContentHash over PID-3's
+	// NHS number, OBR-4.1 and every OBX-3.1 with its OBX-5).
+	ContentHash string
 	// SentAt holds when each copy was written (its length is the number of
 	// attempts, burst copies included).
 	SentAt []time.Time
@@ -54,7 +58,36 @@ type Record struct {
 // Attempts is how many copies were written.
 func (r Record) Attempts() int { return len(r.SentAt) }
 
-// Mismatched counts the ACKs that arrived for another message.
+// FirstSent is when the first copy was written (zero if none was).
+func (r Record) FirstSent() time.Time {
+	if len(r.SentAt) == 0 {
+		return time.Time{}
+	}
+	return r.SentAt[0]
+}
+
+// Matched reports whether an ACK whose MSA-2 named this message came.
+func (r Record) Matched() bool { return r.ACK != nil }
+
+// Acked is when the first matching ACK arrived (zero if none did).
+func (r Record) Acked() time.Time {
+	if r.ACK == nil {
+		return time.Time{}
+	}
+	return r.ACK.At
+}
+
+// ACKCode is the first matching ACK's MSA-1 (AA, AE, AR) or "" if none came.
+func (r Record) ACKCode() string {
+	if r.ACK == nil {
+		return ""
+	}
+	return r.ACK.Code
+}
+
+// Mismatched counts the ACKs that arrived while this message was in flight
+// but did not match it: their MSA-2 named another message (or they could
+// not be parsed).
 func (r Record) Mismatched() int {
 	n := 0
 	for _, a := range r.ACKs {
@@ -73,7 +106,7 @@ type Lab struct {
 	journal *journal.Journal
 	faults  *Faults
 
-	sendMu sync.Mutex // one message in flight
+	sendSem chan struct{} // one message in flight (a semaphore, so waiting can end with ctx)
 
 	mu      sync.Mutex
 	records []*Record
@@ -103,7 +136,7 @@ func (lc *labConn) close() {
 // says otherwise.
 func NewLab(target string, opts ...Option) *Lab {
 	c := newConfig(opts)
-	l := &Lab{cfg: c, target: target, journal: newJournal(c), faults: newFaults(SenderKinds)}
+	l := &Lab{cfg: c, target: target, journal: newJournal(c), faults: newFaults(SenderKinds), sendSem: make(chan struct{}, 1)}
 	l.gen = synthetic.NewLabReports(c.seed, c.practice, c.now())
 	if l.cfg.dial == nil {
 		l.cfg.dial = func(ctx context.Context) (net.Conn, error) {
@@ -217,10 +250,35 @@ func (l *Lab) Send(ctx context.Context, n int) ([]Record, error) {
 		if err := ctx.Err(); err != nil {
 			return out, err
 		}
-		r := l.deliver(ctx, l.gen.Next())
+		r, _ := l.SendOne(ctx)
 		out = append(out, r)
 	}
 	return out, ctx.Err()
+}
+
+// SendOne generates the next seeded result, delivers it and waits for its
+// outcome: a matching ACK (Outcome AA, AE or AR), no matching ACK after
+// WithMaxAttempts (OutcomeNoACK; with no cap it resends on every ACK
+// timeout, same MSH-10, until ctx ends), a SilentDrop (OutcomeDropped) or
+// the end of ctx. It is safe to call from many goroutines: sends are
+// serialised, one message in flight on the connection, and each result is
+// generated only when its turn comes, so results go out in seed order.
+//
+// The error is non-nil only when the delivery could not run to an outcome:
+// ctx ended (ctx.Err(); the Record is then OutcomeCancelled, or zero when
+// ctx ended while waiting for the turn and no result was generated) or the
+// lab was closed. AE, AR and no-ack are outcomes, not errors.
+func (l *Lab) SendOne(ctx context.Context) (Record, error) {
+	select {
+	case l.sendSem <- struct{}{}:
+	case <-ctx.Done():
+		return Record{}, ctx.Err()
+	}
+	defer func() { <-l.sendSem }()
+	if err := ctx.Err(); err != nil {
+		return Record{}, err
+	}
+	return l.deliverLocked(ctx, l.gen.Next())
 }
 
 // Run generates one result every interval until ctx ends and delivers them
@@ -288,16 +346,36 @@ func (l *Lab) update(f func()) {
 
 // deliver sends one report until a matching ACK, the attempt cap or ctx end.
 func (l *Lab) deliver(ctx context.Context, rep synthetic.LabReport) Record {
-	l.sendMu.Lock()
-	defer l.sendMu.Unlock()
-	msg := l.Message(rep).Bytes()
-	rec := &Record{MSH10: rep.ControlID, NHSNumber: rep.Patient.NHSNumber, Status: rep.Status, TestCode: rep.PanelCode}
+	select {
+	case l.sendSem <- struct{}{}:
+	case <-ctx.Done():
+		return Record{MSH10: rep.ControlID, NHSNumber: rep.Patient.NHSNumber, Status: rep.Status, TestCode: rep.PanelCode, Outcome: OutcomeCancelled}
+	}
+	defer func() { <-l.sendSem }()
+	r, _ := l.deliverLocked(ctx, rep)
+	return r
+}
+
+// deliverLocked is deliver for a caller holding sendSem. Its error is why
+// it ended without an outcome (ctx end or the lab closed).
+func (l *Lab) deliverLocked(ctx context.Context, rep synthetic.LabReport) (Record, error) {
+	m := l.Message(rep)
+	msg := m.Bytes()
+	rec := &Record{MSH10: rep.ControlID, NHSNumber: rep.Patient.NHSNumber, Status: rep.Status, TestCode: rep.PanelCode, ContentHash: ContentHash(m)}
 	l.update(func() { l.records = append(l.records, rec) })
-	keys := map[string]string{keyMSH10: rec.MSH10, keyNHSNumber: rec.NHSNumber}
-	snapshot := func() Record {
+	keys := map[string]string{keyMSH10: rec.MSH10, keyNHSNumber: rec.NHSNumber, keyContentHash: rec.ContentHash}
+	snapshot := func() (Record, error) {
 		l.mu.Lock()
 		defer l.mu.Unlock()
-		return rec.copy()
+		return rec.copy(), nil
+	}
+	cancelled := func(err error) (Record, error) {
+		l.update(func() { rec.Outcome = OutcomeCancelled })
+		r, _ := snapshot()
+		if err == nil {
+			err = ctx.Err()
+		}
+		return r, err
 	}
 
 	// Backlog: hold while an outage fault is active.
@@ -309,8 +387,7 @@ func (l *Lab) deliver(ctx context.Context, rep synthetic.LabReport) Record {
 				select {
 				case <-l.faults.watch():
 				case <-ctx.Done():
-					l.update(func() { rec.Outcome = OutcomeCancelled })
-					return snapshot()
+					return cancelled(ctx.Err())
 				}
 			}
 		}
@@ -333,8 +410,7 @@ func (l *Lab) deliver(ctx context.Context, rep synthetic.LabReport) Record {
 	for round := 1; ; round++ {
 		conn, err := l.connect(ctx)
 		if err != nil {
-			l.update(func() { rec.Outcome = OutcomeCancelled })
-			return snapshot()
+			return cancelled(err)
 		}
 		var werr error
 		for k := range copies {
@@ -370,8 +446,7 @@ func (l *Lab) deliver(ctx context.Context, rep synthetic.LabReport) Record {
 			}
 		}
 		if ctx.Err() != nil {
-			l.update(func() { rec.Outcome = OutcomeCancelled })
-			return snapshot()
+			return cancelled(ctx.Err())
 		}
 		if l.cfg.maxAttempts > 0 && round >= l.cfg.maxAttempts {
 			l.update(func() { rec.Outcome = OutcomeNoACK })

@@ -68,7 +68,7 @@ func TestListenerAcknowledges(t *testing.T) {
 				e := es[0]
 				require.Equal(t, "result.accepted", e.Kind)
 				require.Equal(t, map[string]string{keyMSH10: "C1", keyNHSNumber: validNHS, keyFiller: "FI1", keyTestCode: "HBA1C", keyResultStatus: "F"}, e.Keys)
-				require.Len(t, e.Attrs["content_hash"], 32)
+				require.Len(t, e.Attrs["content_hash"], 64)
 				return
 			}
 			require.NotNil(t, ack.Segment("ERR"))

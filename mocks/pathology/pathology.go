@@ -2,8 +2,6 @@ package pathology
 
 import (
 	"context"
-	"crypto/sha256"
-	"encoding/hex"
 	"log/slog"
 	"net"
 	"strconv"
@@ -36,6 +34,7 @@ const (
 	keyFiller       = "filler_order"
 	keyTestCode     = "test_code"
 	keyResultStatus = "result_status"
+	keyContentHash  = "content_hash"
 )
 
 type config struct {
@@ -172,19 +171,28 @@ func NHSNumber(m *hl7.Message) string {
 }
 
 // ContentHash hashes a result's clinical content — the NHS number (PID-3),
-// the test (OBR-4) and every observation's code and value (OBX-3, OBX-5) —
-// so the same result re-sent under a new MSH-10 hashes the same.
+// the test (OBR-4.1) and every observation's code and value (OBX-3.1,
+// OBX-5) — with synthetic.ResultContentHash, so the same result re-sent
+// under a new MSH-10, or converted to a FHIR Bundle and sent over MESH
+// (whose mock journals the same hash), hashes the same.
 func ContentHash(m *hl7.Message) string {
-	h := sha256.New()
-	write := func(s string) { h.Write([]byte(s)); h.Write([]byte{0}) }
-	write(NHSNumber(m))
-	write(m.Get("OBR-4.1"))
+	return synthetic.ResultContentHash(NHSNumber(m), m.Get("OBR-4.1"), Observations(m))
+}
+
+// Observations returns every OBX's code (OBX-3.1) and value as
+// ContentHash sees them: OBX-5, except that a coded value (OBX-2 CE or
+// CWE) is its code, OBX-5.1, as a FHIR valueCodeableConcept carries it.
+func Observations(m *hl7.Message) []synthetic.ObsValue {
+	var out []synthetic.ObsValue
 	for i := range m.All("OBX") {
 		p := "OBX[" + itoa(i+1) + "]-"
-		write(m.Get(p + "3.1"))
-		write(m.Get(p + "5"))
+		v := m.Get(p + "5")
+		if vt := m.Get(p + "2"); vt == "CE" || vt == "CWE" {
+			v = m.Get(p + "5.1")
+		}
+		out = append(out, synthetic.ObsValue{Code: m.Get(p + "3.1"), Value: v})
 	}
-	return hex.EncodeToString(h.Sum(nil))[:32]
+	return out
 }
 
 func itoa(n int) string { return strconv.Itoa(n) }
