@@ -22,6 +22,18 @@
 //     answers were ones a real host could crash on.
 //   - ordering-continues: every order was signed, with or without decision
 //     support; the pass message says how many went ahead without it.
+//   - no-lost-results {within}: every pathology result the SUT acknowledged
+//     with AA reached MESH (a "message.sent" whose local_id is its MSH-10 or
+//     whose content_hash is its content hash) by `within` after the later of
+//     the AA and the last fault. Settled.
+//   - no-duplicate-results: no Bundle identifier (else MESH local id) was
+//     sent through MESH twice, and no clinical content reached MESH more
+//     often than the lab sent distinct results carrying it.
+//   - ack-integrity: no ACK for another message arrived while a result was
+//     in flight (mismatched_acks), and every AA'd result reached MESH by the
+//     end of the run. Settled.
+//   - per-patient-order: each patient's results reached MESH in the order
+//     the lab sent them.
 //
 // Phases (PhaseOps, Stats) place an operation by its intended send time
 // against the fault windows: all, steady, before-faults, during-faults,

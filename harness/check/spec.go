@@ -17,12 +17,16 @@ const (
 	NameSUTAlive             = "sut-alive"
 	NameHostResponsive       = "host-responsive"
 	NameOrderingContinues    = "ordering-continues"
+	NameNoLostResults        = "no-lost-results"
+	NameNoDuplicateResults   = "no-duplicate-results"
+	NameACKIntegrity         = "ack-integrity"
+	NamePerPatientOrder      = "per-patient-order"
 )
 
 // Known lists the check names FromSpec builds, in a stable order.
 func Known() []string {
 	return []string{NameNoLostReferrals, NameNoDuplicateReferrals, NameLatency, NameErrorRate, NameSUTAlive,
-		NameHostResponsive, NameOrderingContinues}
+		NameHostResponsive, NameOrderingContinues, NameNoLostResults, NameNoDuplicateResults, NameACKIntegrity, NamePerPatientOrder}
 }
 
 // FromSpec builds the check a scenario names, rejecting parameters that are
@@ -112,6 +116,29 @@ func fromSpec(spec scenario.CheckSpec) (Check, error) {
 			return nil, err
 		}
 		return OrderingContinues{}, nil
+	case NameNoLostResults:
+		if err := onlyParams(spec, "within"); err != nil {
+			return nil, err
+		}
+		if spec.Within < 0 {
+			return nil, fmt.Errorf("within must not be negative, got %s", spec.Within)
+		}
+		return NoLostResults{Within: spec.Within}, nil
+	case NameNoDuplicateResults:
+		if err := onlyParams(spec); err != nil {
+			return nil, err
+		}
+		return NoDuplicateResults{}, nil
+	case NameACKIntegrity:
+		if err := onlyParams(spec); err != nil {
+			return nil, err
+		}
+		return ACKIntegrity{}, nil
+	case NamePerPatientOrder:
+		if err := onlyParams(spec); err != nil {
+			return nil, err
+		}
+		return PerPatientOrder{}, nil
 	case "":
 		return nil, fmt.Errorf("a check needs a name (one of %s)", strings.Join(Known(), ", "))
 	}

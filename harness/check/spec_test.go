@@ -29,7 +29,12 @@ func TestFromSpec(t *testing.T) {
 		{"host-responsive with allowances", scenario.CheckSpec{Name: "host-responsive", MaxBlock: sec(2), MaxFreezes: 3, MaxUnsafe: 1}, "host-responsive", ""},
 		{"ordering-continues", scenario.CheckSpec{Name: "ordering-continues"}, "ordering-continues", ""},
 
-		{"unknown", scenario.CheckSpec{Name: "no-lost-results"}, "", "check no-lost-results: unknown check; known checks are no-lost-referrals, no-duplicate-referrals, latency, error-rate, sut-alive, host-responsive, ordering-continues"},
+		{"unknown", scenario.CheckSpec{Name: "no-lost-result"}, "", "check no-lost-result: unknown check; known checks are no-lost-referrals, no-duplicate-referrals, latency, error-rate, sut-alive, host-responsive, ordering-continues, no-lost-results, no-duplicate-results, ack-integrity, per-patient-order"},
+		{"no-lost-results", scenario.CheckSpec{Name: "no-lost-results", Within: sec(60)}, "no-lost-results", ""},
+		{"no-lost-results takes only within", scenario.CheckSpec{Name: "no-lost-results", Within: sec(60), Phase: "all"}, "", "does not take phase"},
+		{"no-duplicate-results", scenario.CheckSpec{Name: "no-duplicate-results"}, "no-duplicate-results", ""},
+		{"ack-integrity", scenario.CheckSpec{Name: "ack-integrity"}, "ack-integrity", ""},
+		{"per-patient-order", scenario.CheckSpec{Name: "per-patient-order"}, "per-patient-order", ""},
 		{"host-responsive without max_block", scenario.CheckSpec{Name: "host-responsive", MaxFreezes: 1}, "", "needs max_block, the longest the clinician's screen may be blocked in one action"},
 		{"host-responsive negatives", scenario.CheckSpec{Name: "host-responsive", MaxBlock: -sec(1), MaxFreezes: -1, MaxUnsafe: -2}, "", "got -1s; max_freezes must not be negative, got -1; max_unsafe must not be negative, got -2"},
 		{"host-responsive with phase", scenario.CheckSpec{Name: "host-responsive", MaxBlock: sec(2), Phase: "steady"}, "", "does not take phase"},

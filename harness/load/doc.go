@@ -17,4 +17,8 @@
 //     order-select and order-sign; the operation carries the host's view
 //     (record.HostView) and the order is journalled as order.signed or
 //     order.abandoned in the clinical mock's journal.
+//   - LabResults ("lab-results"): the pathology lab sends one seeded ORU^R01
+//     per arrival to the SUT over MLLP (through the stack's inbound proxy)
+//     and waits for its ACK; OK = a matching AA, Fail = AE/AR, Unknown = no
+//     matching ACK. PathologyLab adapts a *pathology.Lab to its LabSender.
 package load

@@ -258,6 +258,30 @@ var checkTable = []CheckKind{
 		Doc:       "every order the clinician places is signed, with or without decision support: a failing CDS service never loses an order",
 		Workloads: []string{"order-imaging"},
 	},
+	{
+		Name: "no-lost-results",
+		Doc: "every pathology result the SUT acknowledged with AA reaches the practice's MESH mailbox by `within` " +
+			"after the later of its ACK and the last fault's end",
+		Params:    []string{"within"},
+		Required:  []string{"within"},
+		Workloads: []string{"lab-results"},
+	},
+	{
+		Name:      "no-duplicate-results",
+		Doc:       "no pathology result reaches the practice twice, by MESH local id / Bundle identifier or by clinical content",
+		Workloads: []string{"lab-results"},
+	},
+	{
+		Name: "ack-integrity",
+		Doc: "every AA the SUT sent stands for a result durably passed on to MESH, and no ACK arrived for the wrong " +
+			"message while another was in flight",
+		Workloads: []string{"lab-results"},
+	},
+	{
+		Name:      "per-patient-order",
+		Doc:       "each patient's results reach the practice in the order the lab sent them",
+		Workloads: []string{"lab-results"},
+	},
 }
 
 // Checks lists every check kind, in catalog order.
@@ -297,6 +321,10 @@ type WorkloadKind struct {
 	// every load entry takes (workload, rate, duration, timeout,
 	// max_in_flight).
 	Attrs []string
+	// Inbound: the workload drives the SUT through the inbound proxy in
+	// front of the SUT's own port (the pseudo-service SUTService), so
+	// network faults may name `service: sut`.
+	Inbound bool
 }
 
 // Takes reports whether the load key attr applies to the workload.
@@ -318,6 +346,11 @@ var commonLoadKeys = []string{"workload", "rate", "duration", "timeout", "max_in
 // say (ui_budget).
 const DefaultUIBudget = 2 * time.Second
 
+// DefaultACKTimeout is how long the lab waits for the SUT's HL7 ACK before
+// resending a result, when a lab-results load entry does not say
+// (ack_timeout).
+const DefaultACKTimeout = 10 * time.Second
+
 var workloadTable = []WorkloadKind{
 	{
 		Name:     "refer-patient",
@@ -331,7 +364,34 @@ var workloadTable = []WorkloadKind{
 		Services: []string{"gpconnect"},
 		Attrs:    []string{"ui_budget"},
 	},
+	{
+		Name: "lab-results",
+		Doc: "the pathology lab sends synthetic ORU^R01 results to the SUT over MLLP (through the inbound proxy, " +
+			"service: sut) and waits for its ACK; ack_timeout is how long it waits before resending. The SUT " +
+			"usually passes results on to the practice through MESH (services: [mesh])",
+		Attrs:   []string{"ack_timeout"},
+		Inbound: true,
+	},
 }
+
+// InboundWorkloads lists the workloads that drive the SUT through the
+// inbound proxy, in catalog order.
+func InboundWorkloads() []string {
+	var names []string
+	for _, w := range workloadTable {
+		if w.Inbound {
+			names = append(names, w.Name)
+		}
+	}
+	return names
+}
+
+// SUTService is the pseudo-service that names the inbound proxy in front
+// of the SUT's own port (for lab-results, its MLLP listener): the only
+// place it may appear is the service of a network fault (a toxic or down),
+// and only when a load entry drives a workload through that proxy
+// (WorkloadKind.Inbound). It is not a mock and is never listed in services.
+const SUTService = "sut"
 
 // Workloads lists the workload names, in catalog order.
 func Workloads() []string {
@@ -379,6 +439,10 @@ const (
 	OptionFraction OptionType = "fraction"
 	// OptionBytes is a whole number of bytes within [Min, Max].
 	OptionBytes OptionType = "bytes"
+	// OptionDuration is a Go duration ("5s", "1m30s") within [Min, Max]
+	// nanoseconds; Max 0 means no upper bound. Its canonical text is
+	// time.Duration.String().
+	OptionDuration OptionType = "duration"
 )
 
 // ServiceOption is one setting of a mock. Values are kept as the text of
@@ -454,6 +518,19 @@ var serviceTable = []ServiceKind{
 				Name: "large_record_bytes", Type: OptionBytes, Min: 1024, Max: 64 << 20, Example: "3000000",
 				Default: strconv.Itoa(DefaultLargeRecordBytes), Needs: "large_records",
 				Doc: "the size of a large structured record in bytes",
+			},
+		},
+	},
+	{
+		Name: "mesh",
+		Doc:  "NHS MESH (Message Exchange for Social Care and Health): the SUT's mailbox and the practice's",
+		Operations: []string{"handshake", "listInbox", "download", "downloadChunk", "acknowledge", "send",
+			"sendChunk", "tracking"},
+		Tenants: "the mailbox a request is for, by its mailbox id (the id in the request path, e.g. X26SUT01)",
+		Options: []ServiceOption{
+			{
+				Name: "delivery_delay", Type: OptionDuration, Min: 0, Max: int64(time.Hour), Example: "5s",
+				Doc: "how long a sent message waits before it appears in the recipient's inbox",
 			},
 		},
 	},

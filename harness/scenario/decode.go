@@ -483,6 +483,15 @@ func optionText(n *yaml.Node, t OptionType) (string, bool) {
 			return "", false
 		}
 		return strconv.FormatFloat(f, 'g', -1, 64), true
+	case OptionDuration:
+		if n.Tag != "!!str" {
+			return "", false
+		}
+		d, err := time.ParseDuration(strings.TrimSpace(n.Value))
+		if err != nil {
+			return "", false
+		}
+		return d.String(), true
 	}
 	return n.Value, true
 }
@@ -495,6 +504,8 @@ func optionTypeName(t OptionType) string {
 		return "a whole number of bytes"
 	case OptionFraction:
 		return "a number from 0 to 1"
+	case OptionDuration:
+		return "a duration with a unit, e.g. 5s"
 	}
 	return "a value"
 }

@@ -122,7 +122,20 @@ type Load struct {
 	// clinician's screen before it counts as a freeze. Zero means
 	// DefaultUIBudget; see Budget.
 	UIBudget time.Duration `json:"ui_budget,omitempty" yaml:"ui_budget,omitempty"`
-	Pos      Pos           `json:"-" yaml:"-"`
+	// ACKTimeout, for lab-results, is how long the lab waits for the SUT's
+	// HL7 ACK before resending the result. Zero means DefaultACKTimeout;
+	// see ACKWait.
+	ACKTimeout time.Duration `json:"ack_timeout,omitempty" yaml:"ack_timeout,omitempty"`
+	Pos        Pos           `json:"-" yaml:"-"`
+}
+
+// ACKWait is the load's ACK timeout, DefaultACKTimeout when it does not set
+// one.
+func (l Load) ACKWait() time.Duration {
+	if l.ACKTimeout > 0 {
+		return l.ACKTimeout
+	}
+	return DefaultACKTimeout
 }
 
 // Budget is the load's UI budget, DefaultUIBudget when it does not set one.
@@ -142,7 +155,10 @@ type Step struct {
 	// slow_close, timeout, reset_peer, slicer, limit_data), down, crash,
 	// hang, or an in-band fault (status, lost-response, delay, malformed).
 	Fault string `json:"fault" yaml:"fault"`
-	// Service is the mocked service a network or in-band fault targets.
+	// Service is the mocked service a network or in-band fault targets. A
+	// network fault (a toxic or down) may also name SUTService ("sut"): the
+	// inbound proxy in front of the SUT's own port, when a load drives the
+	// SUT through it (lab-results).
 	Service string `json:"service,omitempty" yaml:"service,omitempty"`
 	// Target is "sut" for crash and hang.
 	Target string `json:"target,omitempty" yaml:"target,omitempty"`

@@ -146,7 +146,7 @@ var brokenCases = []struct {
 	{"missing-description", 1, 1, "description", "description is required"},
 	{"unknown-fault", 10, 32, "timeline[0].fault", `unknown fault "latncy" (hint: did you mean latency?`},
 	{"not-applicable", 10, 52, "timeline[0].jitter", "jitter does not apply to fault down"},
-	{"unknown-service", 10, 47, "timeline[0].service", `unknown service "gp-connect" (hint: did you mean gpconnect? known services: ers, gpconnect)`},
+	{"unknown-service", 10, 47, "timeline[0].service", `unknown service "gp-connect" (hint: did you mean gpconnect? known services: ers, gpconnect, mesh)`},
 	{"sut-two-ways", 6, 3, "sut", "sut has both command and url; give exactly one"},
 	{"sut-url-not-loopback", 5, 8, "sut.url", "sut url host 10.0.0.5 is not loopback"},
 	{"health-path", 6, 18, "sut.health.http", `health path "health" must start with /`},
@@ -196,6 +196,20 @@ var brokenCases = []struct {
 	{"host-responsive-no-max-block", 12, 22, "checks[0].host-responsive.max_block", "max_block is required for check host-responsive"},
 	{"host-responsive-negative", 12, 50, "checks[0].host-responsive.max_unsafe", "max_unsafe must not be negative, got -1"},
 	{"check-needs-workload", 12, 5, "checks[0].ordering-continues", "check ordering-continues judges operations of workload order-imaging, but no load entry drives it"},
+	// pathology and MESH
+	{"mesh-option-not-duration", 5, 26, "service_options.mesh.delivery_delay", "delivery_delay wants a duration with a unit, e.g. 5s, got the number 5"},
+	{"mesh-option-range", 5, 26, "service_options.mesh.delivery_delay", "delivery_delay 2h0m0s is out of range: it must be from 0s to 1h0m0s"},
+	{"unknown-mesh-operation", 10, 81, "timeline[0].operations[0]", `unknown mesh operation "sendChunks" (hint: did you mean sendChunk?`},
+	{"sut-fault-in-band", 10, 49, "timeline[0].service", "fault status cannot target service sut: sut is the inbound proxy in front of the SUT"},
+	{"sut-fault-no-inbound-load", 10, 50, "timeline[0].service", "service sut (the inbound proxy in front of the SUT) carries traffic only from workload lab-results, but no load entry drives it"},
+	{"sut-in-services", 3, 18, "services[1]", "sut is not a mocked service and is not listed in services"},
+	{"ack-timeout-wrong-workload", 8, 56, "load[0].ack_timeout", "ack_timeout does not apply to workload refer-patient (hint: ack_timeout applies to workload lab-results only"},
+	{"ack-timeout-zero", 8, 67, "load[0].ack_timeout", "ack_timeout must be greater than 0"},
+	{"no-lost-results-no-within", 12, 22, "checks[0].no-lost-results.within", "within is required for check no-lost-results"},
+	{"no-lost-results-needs-lab-results", 12, 5, "checks[0].no-lost-results", "check no-lost-results judges operations of workload lab-results, but no load entry drives it"},
+	{"no-duplicate-results-needs-lab-results", 12, 5, "checks[0].no-duplicate-results", "check no-duplicate-results judges operations of workload lab-results"},
+	{"ack-integrity-needs-lab-results", 12, 5, "checks[0].ack-integrity", "check ack-integrity judges operations of workload lab-results"},
+	{"per-patient-order-needs-lab-results", 12, 5, "checks[0].per-patient-order", "check per-patient-order judges operations of workload lab-results"},
 }
 
 func TestLoadFileBroken(t *testing.T) {
@@ -532,14 +546,14 @@ func TestValidateInMemory(t *testing.T) {
 		{name: "service options in code with every problem", mutate: func(s *scenario.Scenario) {
 			s.ServiceOptions = map[string]map[string]string{
 				"gpconnect": {"patients": "many", "large_records": "NaN", "large_record_bytes": "3000000", "seed": "1"},
-				"mesh":      {"x": "1"},
+				"pharmacy":  {"x": "1"},
 			}
 		}, want: []scenario.Problem{
 			{Path: "service_options.gpconnect", Msg: "options for service gpconnect, which is not in services"},
 			{Path: "service_options.gpconnect.large_records", Msg: "large_records NaN must be between 0 and 1"},
 			{Path: "service_options.gpconnect.patients", Msg: `patients must be a whole number, got "many"`},
 			{Path: "service_options.gpconnect.seed", Msg: `unknown gpconnect option "seed"`},
-			{Path: "service_options.mesh", Msg: `options for unknown service "mesh"`},
+			{Path: "service_options.pharmacy", Msg: `options for unknown service "pharmacy"`},
 		}},
 		{name: "order imaging in code", mutate: func(s *scenario.Scenario) {
 			s.Services = []string{"gpconnect"}
@@ -642,7 +656,7 @@ func TestCatalog(t *testing.T) {
 		checkNames = append(checkNames, c.Name)
 	}
 	require.Equal(t, []string{"no-lost-referrals", "no-duplicate-referrals", "latency", "error-rate", "sut-alive",
-		"host-responsive", "ordering-continues"}, checkNames)
+		"host-responsive", "ordering-continues", "no-lost-results", "no-duplicate-results", "ack-integrity", "per-patient-order"}, checkNames)
 
 	loadKeys := tagNames(reflect.TypeFor[scenario.Load](), "yaml")
 	for _, w := range scenario.Workloads() {
@@ -664,8 +678,8 @@ func TestCatalog(t *testing.T) {
 	referral, _ := scenario.LookupWorkload("refer-patient")
 	require.False(t, referral.Takes("ui_budget"))
 
-	require.Equal(t, []string{"refer-patient", "order-imaging"}, scenario.Workloads())
-	require.Equal(t, []string{"ers", "gpconnect"}, scenario.Services())
+	require.Equal(t, []string{"refer-patient", "order-imaging", "lab-results"}, scenario.Workloads())
+	require.Equal(t, []string{"ers", "gpconnect", "mesh"}, scenario.Services())
 	ers, ok := scenario.LookupService("ers")
 	require.True(t, ok)
 	require.Equal(t, []string{"createReferral", "readReferral", "fetchWorklist", "cancelReferral", "practitionerRole"}, ers.Operations)
@@ -684,7 +698,7 @@ func TestCatalog(t *testing.T) {
 			t.Run("option "+name+"."+o.Name, func(t *testing.T) {
 				require.NotEmpty(t, o.Doc)
 				require.NotEmpty(t, o.Example)
-				require.Contains(t, []scenario.OptionType{scenario.OptionCount, scenario.OptionFraction, scenario.OptionBytes}, o.Type)
+				require.Contains(t, []scenario.OptionType{scenario.OptionCount, scenario.OptionFraction, scenario.OptionBytes, scenario.OptionDuration}, o.Type)
 				if o.Type != scenario.OptionFraction {
 					require.Less(t, o.Min, o.Max)
 				}
@@ -695,7 +709,11 @@ func TestCatalog(t *testing.T) {
 					}
 					s := inMemory()
 					s.Services = []string{name}
-					s.Load = []scenario.Load{{Workload: "order-imaging", Rate: scenario.Rate{Count: 1, Per: time.Second}, Duration: time.Minute}}
+					workload := "order-imaging"
+					if name != "gpconnect" {
+						workload = "lab-results"
+					}
+					s.Load = []scenario.Load{{Workload: workload, Rate: scenario.Rate{Count: 1, Per: time.Second}, Duration: time.Minute}}
 					s.Timeline = nil
 					s.Checks = []scenario.CheckSpec{{Name: "sut-alive"}}
 					s.ServiceOptions = map[string]map[string]string{name: {o.Name: val}}
@@ -793,4 +811,36 @@ func FuzzParse(f *testing.F) {
 			_ = s.Validate() // must not panic on a partial scenario
 		}
 	})
+}
+
+func TestLoadFilePathology(t *testing.T) {
+	s, err := scenario.LoadFile("testdata/pathology.yaml")
+	require.NoError(t, err)
+	require.Equal(t, map[string]map[string]string{"mesh": {"delivery_delay": "1.5s"}}, s.ServiceOptions,
+		"a duration option is kept in its canonical text")
+	require.Equal(t, 3*time.Second, s.Load[0].ACKWait())
+	require.Equal(t, scenario.SUTService, s.Timeline[0].Service)
+	require.Equal(t, scenario.DefaultACKTimeout, scenario.Load{Workload: "lab-results"}.ACKWait())
+	require.Equal(t, []string{"lab-results"}, scenario.InboundWorkloads())
+
+	w, ok := scenario.LookupWorkload("lab-results")
+	require.True(t, ok)
+	require.True(t, w.Inbound)
+	require.Empty(t, w.Services, "lab-results needs no mock of its own; the lab is the harness")
+	require.True(t, w.Takes("ack_timeout"))
+
+	mesh, ok := scenario.LookupService("mesh")
+	require.True(t, ok)
+	require.Equal(t, []string{"handshake", "listInbox", "download", "downloadChunk", "acknowledge", "send", "sendChunk", "tracking"}, mesh.Operations)
+	o, ok := mesh.Option("delivery_delay")
+	require.True(t, ok)
+	require.Equal(t, scenario.OptionDuration, o.Type)
+
+	for _, name := range []string{"no-lost-results", "no-duplicate-results", "ack-integrity", "per-patient-order"} {
+		k, ok := scenario.LookupCheck(name)
+		require.True(t, ok, name)
+		require.Equal(t, []string{"lab-results"}, k.Workloads, name)
+	}
+	_, isService := scenario.LookupService(scenario.SUTService)
+	require.False(t, isService, "sut is a pseudo-service for network faults only")
 }

@@ -203,6 +203,11 @@ func (v *validator) header() {
 	}
 	for i, name := range s.Services {
 		p := index("services", i)
+		if name == SUTService {
+			v.value(p, "sut is not a mocked service and is not listed in services",
+				"remove it; a network fault reaches the inbound proxy in front of the SUT with service: sut without it")
+			continue
+		}
 		if _, ok := LookupService(name); !ok {
 			v.value(p, fmt.Sprintf("unknown service %q", name), unknownHint(name, Services(), "known services", Services()))
 			continue
@@ -289,6 +294,14 @@ func (v *validator) optionValue(path string, o ServiceOption, text string) {
 			v.value(path, fmt.Sprintf("%s must be %s, got %q", o.Name, optionTypeName(o.Type), truncate(text, 40)), example)
 		case !(f >= 0 && f <= 1):
 			v.value(path, fmt.Sprintf("%s %v must be between 0 and 1", o.Name, f), example)
+		}
+	case OptionDuration:
+		d, err := time.ParseDuration(strings.TrimSpace(text))
+		switch {
+		case err != nil:
+			v.value(path, fmt.Sprintf("%s must be %s, got %q", o.Name, optionTypeName(o.Type), truncate(text, 40)), example)
+		case int64(d) < o.Min || (o.Max > 0 && int64(d) > o.Max):
+			v.value(path, fmt.Sprintf("%s %s is out of range: it must be from %s to %s", o.Name, d, time.Duration(o.Min), time.Duration(o.Max)), example)
 		}
 	}
 }
@@ -446,6 +459,10 @@ func (v *validator) loadAttrs(p string, l Load, w WorkloadKind) {
 		v.key(kp, fmt.Sprintf("%s does not apply to workload %s", f.name, w.Name),
 			fmt.Sprintf("%s applies to workload %s only; remove it here", f.name, orList(takers)))
 	}
+	if w.Takes("ack_timeout") && v.present(p+".ack_timeout") && l.ACKTimeout == 0 {
+		v.value(p+".ack_timeout", "ack_timeout must be greater than 0",
+			fmt.Sprintf("leave it out for the default %s, or give e.g. ack_timeout: 5s", DefaultACKTimeout))
+	}
 	if !w.Takes("ui_budget") {
 		return
 	}
@@ -474,6 +491,7 @@ var attrExample = map[string]string{
 	"for": "30s", "service": "ers", "target": "sut", "latency": "5s", "rate_kbps": "64", "delay": "1s",
 	"average_size": "64", "bytes": "1024", "status": "503", "within": "60s", "phase": "steady", "max": "0.01",
 	"malform": "invalid-json", "field": "text", "ods": "[Y12345]", "max_block": "2s", "ui_budget": "2s",
+	"ack_timeout": "5s",
 }
 
 func exampleHint(key string) string {
@@ -529,7 +547,9 @@ func (v *validator) timeline(loadEnd time.Duration) {
 
 func (v *validator) stepValues(p string, st *Step, kind FaultKind, loadEnd time.Duration) {
 	s := v.s
-	if kind.NeedsService && st.Service != "" {
+	if kind.NeedsService && st.Service == SUTService {
+		v.sutService(p, kind)
+	} else if kind.NeedsService && st.Service != "" {
 		if _, ok := LookupService(st.Service); !ok {
 			v.value(p+".service", fmt.Sprintf("unknown service %q", st.Service),
 				unknownHint(st.Service, Services(), "known services", Services()))
@@ -578,6 +598,28 @@ func (v *validator) stepValues(p string, st *Step, kind FaultKind, loadEnd time.
 		v.value(p+".at", fmt.Sprintf("fault starts at %s, when all load has ended (%s): it would touch no traffic", st.At, loadEnd),
 			fmt.Sprintf("start it before %s or make the load last longer", loadEnd))
 	}
+}
+
+// sutService checks a fault aimed at the inbound proxy in front of the SUT
+// (service: sut): only network faults can act there, and only when a load
+// drives the SUT through that proxy.
+func (v *validator) sutService(p string, kind FaultKind) {
+	if kind.Class != ClassToxic && kind.Class != ClassProxy {
+		v.value(p+".service", fmt.Sprintf("fault %s cannot target service sut: sut is the inbound proxy in front of the SUT, not a mock that can misbehave", kind.Name),
+			"aim sut only with network faults (latency, slicer, reset_peer, down, ...); for the SUT itself use fault crash or hang with target: sut")
+		return
+	}
+	if len(v.s.Load) == 0 {
+		return
+	}
+	inbound := InboundWorkloads()
+	for _, l := range v.s.Load {
+		if slices.Contains(inbound, l.Workload) {
+			return
+		}
+	}
+	v.value(p+".service", fmt.Sprintf("service sut (the inbound proxy in front of the SUT) carries traffic only from workload %s, but no load entry drives it", orList(inbound)),
+		fmt.Sprintf("add e.g. {workload: %s, rate: 1/s, duration: 3m} to load, or aim the fault at a mocked service", inbound[0]))
 }
 
 // malformed checks what a malformed fault does to the answer.

@@ -14,6 +14,10 @@
 // child process in its own process group, probed for health, always reaped,
 // with every lifecycle event recorded on the run clock.
 //
+// AddInbound puts a proxy in front of the SUT's own port (the pseudo-service
+// "sut" of scenarios) for traffic the harness drives into the SUT, such as
+// the pathology lab's MLLP connection, so network faults act on it too.
+//
 // Target adapts a Stack and a Process to fault.Target, so the fault package
 // acts on proxies, mocks and the SUT without knowing how they run.
 //

@@ -7,10 +7,21 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/shakedown-harness/shakedown/harness/scenario"
 	"github.com/shakedown-harness/shakedown/mocks/ers"
 	"github.com/shakedown-harness/shakedown/mocks/gpconnect"
+	"github.com/shakedown-harness/shakedown/mocks/mesh"
+)
+
+// The MESH mailboxes the embedded stack registers: the SUT's own (it sends
+// results from it) and the GP practice's (it receives them). The ids are
+// fixed so reports and journals read the same run to run; the passwords
+// and the shared key come from the seed.
+const (
+	MESHMailboxSUT      = "X26SUT01"
+	MESHMailboxPractice = "X26GP001"
 )
 
 // DefaultFactories returns the mocks the embedded stack can start, by
@@ -53,14 +64,60 @@ func DefaultFactories() map[string]ServiceFactory {
 				"SHAKEDOWN_GPCONNECT_CONSUMER_ODS":  c.ConsumerODS,
 			}, nil
 		},
+		"mesh": newMESH,
 	}
+}
+
+// newMESH starts the MESH mock with the SUT's mailbox and the practice's.
+// The SUT gets its own mailbox, password and the shared key, and the
+// practice's mailbox as SHAKEDOWN_MESH_TO. SHAKEDOWN_MESH_URL (set by the
+// stack) ends in /messageexchange, the mock's base path; clients that want
+// the bare base URL strip it (the pathology router does).
+func newMESH(cfg ServiceConfig) (Service, map[string]string, error) {
+	opts, err := options("mesh", cfg.Options)
+	if err != nil {
+		return nil, nil, err
+	}
+	secret := func(salt uint64) string { return fmt.Sprintf("%016x", splitmix64(cfg.Seed^salt)) }
+	sutPassword, practicePassword, key := secret(0x5375_7450), secret(0x4750_5057), secret(0x4b65_7921)
+	mopts := []mesh.Option{
+		mesh.WithSeed(cfg.Seed), mesh.WithClock(cfg.Now), mesh.WithLogger(cfg.Logger),
+		mesh.WithMailbox(MESHMailboxSUT, sutPassword),
+		mesh.WithMailbox(MESHMailboxPractice, practicePassword),
+		mesh.WithSharedKey(key),
+	}
+	if d, ok := opts.duration("delivery_delay"); ok {
+		mopts = append(mopts, mesh.WithDeliveryDelay(d))
+	}
+	m := mesh.New(mopts...)
+	return m, map[string]string{
+		"SHAKEDOWN_MESH_MAILBOX":    MESHMailboxSUT,
+		"SHAKEDOWN_MESH_PASSWORD":   sutPassword,
+		"SHAKEDOWN_MESH_SHARED_KEY": key,
+		"SHAKEDOWN_MESH_TO":         MESHMailboxPractice,
+	}, nil
+}
+
+// splitmix64 is a seeded mixer for credentials (not for security: the
+// mocks only ever run on loopback with synthetic data).
+func splitmix64(x uint64) uint64 {
+	x += 0x9e3779b97f4a7c15
+	x = (x ^ (x >> 30)) * 0xbf58476d1ce4e5b9
+	x = (x ^ (x >> 27)) * 0x94d049bb133111eb
+	return x ^ (x >> 31)
 }
 
 // serviceOptions are one service's options, parsed, with the catalog's
 // defaults filled in for options that have one.
 type serviceOptions struct {
-	ints   map[string]int
-	floats map[string]float64
+	ints      map[string]int
+	floats    map[string]float64
+	durations map[string]time.Duration
+}
+
+func (o serviceOptions) duration(name string) (time.Duration, bool) {
+	v, ok := o.durations[name]
+	return v, ok
 }
 
 func (o serviceOptions) int(name string) (int, bool) {
@@ -78,7 +135,7 @@ func (o serviceOptions) float(name string) (float64, bool) {
 // has already reported bad options with their line; this is the backstop
 // for a scenario built in code, and every problem is reported at once.
 func options(service string, given map[string]string) (serviceOptions, error) {
-	out := serviceOptions{ints: map[string]int{}, floats: map[string]float64{}}
+	out := serviceOptions{ints: map[string]int{}, floats: map[string]float64{}, durations: map[string]time.Duration{}}
 	kind, ok := scenario.LookupService(service)
 	if !ok {
 		return out, fmt.Errorf("start mock %s: the scenario catalog has no service %q", service, service)
@@ -133,6 +190,15 @@ func parseOption(o scenario.ServiceOption, text string, out serviceOptions) erro
 			return fmt.Errorf("%v is not between 0 and 1", f)
 		}
 		out.floats[o.Name] = f
+	case scenario.OptionDuration:
+		d, err := time.ParseDuration(strings.TrimSpace(text))
+		if err != nil {
+			return fmt.Errorf("want a duration with a unit, e.g. 5s, got %q", text)
+		}
+		if int64(d) < o.Min || (o.Max > 0 && int64(d) > o.Max) {
+			return fmt.Errorf("%s is out of range %s to %s", d, time.Duration(o.Min), time.Duration(o.Max))
+		}
+		out.durations[o.Name] = d
 	default:
 		return fmt.Errorf("option type %q is not handled by the stack (a bug in shakedown)", o.Type)
 	}

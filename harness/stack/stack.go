@@ -112,6 +112,10 @@ type Stack struct {
 	// proxy controls hold life's read lock so none can listen again after.
 	life sync.RWMutex
 	down bool
+
+	// inbound proxies (AddInbound), by name, guarded by inMu.
+	inMu    sync.Mutex
+	inbound map[string]*inbound
 }
 
 // Start starts every service in cfg.Services behind its own proxy. On error
@@ -343,6 +347,9 @@ func (s *Stack) Journals() []*journal.Journal {
 func (s *Stack) Counters(service string) Counters {
 	sv, ok := s.services[service]
 	if !ok {
+		if in, ok := s.inboundProxy(service); ok {
+			return in.counters()
+		}
 		return Counters{}
 	}
 	c := Counters{
@@ -394,6 +401,12 @@ func (s *Stack) reset(ctx context.Context) error {
 			f.Clear()
 		}
 	}
+	for _, in := range s.inbounds() {
+		in.proxy.Toxics.ResetToxics(ctx)
+		if err := startProxy(in.proxy); err != nil {
+			errs = append(errs, fmt.Errorf("re-enable inbound proxy %s: %w", in.name, err))
+		}
+	}
 	return errors.Join(errs...)
 }
 
@@ -434,6 +447,9 @@ func (s *Stack) Close(ctx context.Context) error {
 			errs = append(errs, fmt.Errorf("stop proxies: %w", err))
 		}
 		s.life.Unlock()
+		for _, in := range s.inbounds() {
+			in.close()
+		}
 	}
 	if s.api != nil {
 		if err := shutdown(ctx, s.api, s.apiDone); err != nil {

@@ -14,7 +14,11 @@ import (
 )
 
 // Proxy returns the control of the Toxiproxy proxy in front of service.
+// An inbound proxy (AddInbound) is found by its name too.
 func (s *Stack) Proxy(service string) (fault.Proxy, error) {
+	if in, ok := s.inboundProxy(service); ok {
+		return proxyControl{name: service, p: in.proxy, st: s}, nil
+	}
 	sv, err := s.service(service)
 	if err != nil {
 		return nil, err
