@@ -48,8 +48,12 @@ func Replay(dir string, opts ...Option) (*Result, error) {
 		LoadEnd:    prev.LoadEnd,
 		End:        prev.End,
 	}
-	for _, svc := range sc.Services {
-		effects, err := readEffects(filepath.Join(dir, "journals", svc+".jsonl"))
+	files, err := filepath.Glob(filepath.Join(dir, "journals", "*.jsonl"))
+	if err != nil {
+		return nil, &UsageError{Err: fmt.Errorf("list journals of %s: %w", dir, err)}
+	}
+	for _, f := range files {
+		effects, err := readEffects(f)
 		if err != nil {
 			return nil, &UsageError{Err: err}
 		}

@@ -27,6 +27,7 @@ import (
 	"github.com/shakedown-harness/shakedown/harness/scenario"
 	"github.com/shakedown-harness/shakedown/harness/stack"
 	"github.com/shakedown-harness/shakedown/mocks/cdshooks"
+	"github.com/shakedown-harness/shakedown/mocks/journal"
 )
 
 // Artifact renders a file of the run directory from the result (JUnit,
@@ -124,6 +125,9 @@ type runner struct {
 	timeline *timeline
 	checks   []check.Check
 	signer   *cdshooks.Signer
+	inbound  string
+	closers  []io.Closer
+	extra    []*journal.Journal
 
 	mu        sync.Mutex
 	loads     []record.LoadReport
@@ -245,7 +249,9 @@ func (r *runner) execute(ctx context.Context) {
 	defer client.CloseIdleConnections()
 	for _, l := range r.sc.Load {
 		w, err := newWorkload(l.Workload, workloadEnv{sutURL: r.sutURL, env: r.env, seed: r.sc.Seed, clock: r.clock,
-			client: client, stack: r.stack, load: l, signer: r.signer, logger: r.log})
+			client: client, stack: r.stack, load: l, signer: r.signer, logger: r.log, inbound: r.inbound,
+			onClose:  func(c io.Closer) { r.mu.Lock(); r.closers = append(r.closers, c); r.mu.Unlock() },
+			journals: func(j *journal.Journal) { r.mu.Lock(); r.extra = append(r.extra, j); r.mu.Unlock() }})
 		if err != nil {
 			r.harnessErr(fmt.Errorf("load at %s: %w", l.Pos, err))
 			return
@@ -389,6 +395,16 @@ func (r *runner) startSUT(ctx context.Context) error {
 		return fmt.Errorf("choose an address for the SUT: %w", err)
 	}
 	r.env = r.stack.Env()
+	inbound := r.needsInbound()
+	healthAddr := addr
+	if inbound {
+		// An MLLP SUT cannot answer HTTP on its MLLP port: it serves health
+		// on a second address.
+		if healthAddr, err = stack.FreeLoopbackAddr(); err != nil {
+			return fmt.Errorf("choose a health address for the SUT: %w", err)
+		}
+		r.env["SHAKEDOWN_SUT_HEALTH_ADDR"] = healthAddr
+	}
 	signer, err := hostSigner(r.stack, r.env)
 	if err != nil {
 		return err
@@ -437,6 +453,7 @@ func (r *runner) startSUT(ctx context.Context) error {
 		Env:            env,
 		Addr:           addr,
 		HealthPath:     r.sc.SUT.Health.HTTP,
+		HealthAddr:     healthAddr,
 		HealthInterval: r.sc.SUT.Health.Interval,
 		StartTimeout:   r.sc.SUT.StartTimeout,
 		StopTimeout:    r.sc.SUT.StopTimeout,
@@ -452,7 +469,26 @@ func (r *runner) startSUT(ctx context.Context) error {
 	}
 	r.sutURL = sutURL
 	r.progress("SUT healthy at %s (pid %d): %s", sutURL, p.PID(), r.res.SUT)
+	if inbound {
+		ep, err := r.stack.AddInbound(ctx, scenario.SUTService, addr)
+		if err != nil {
+			return fmt.Errorf("put a proxy in front of the SUT's own port %s: %w", addr, err)
+		}
+		r.inbound = ep.Addr
+		r.progress("inbound proxy %q in front of the SUT: %s → %s (faults with service: sut)", scenario.SUTService, ep.Addr, addr)
+	}
 	return nil
+}
+
+// needsInbound reports whether a load drives the SUT over TCP through a
+// proxy in front of its own port (lab-results over MLLP).
+func (r *runner) needsInbound() bool {
+	for _, l := range r.sc.Load {
+		if slices.Contains(scenario.InboundWorkloads(), l.Workload) {
+			return true
+		}
+	}
+	return false
 }
 
 func (r *runner) templateData(addr, sutURL, runDir string) map[string]any {
@@ -506,6 +542,14 @@ func (r *runner) cleanup(ctx context.Context) {
 	if r.clock != nil && r.res.End == 0 {
 		r.res.End = r.clock.Now()
 	}
+	r.mu.Lock()
+	closers := slices.Clone(r.closers)
+	r.mu.Unlock()
+	for _, c := range closers {
+		if err := c.Close(); err != nil {
+			r.log.Warn("close a workload's resources", "err", err)
+		}
+	}
 	if r.sut != nil {
 		sctx, cancel := context.WithTimeout(ctx, 30*time.Second)
 		if err := r.sut.Stop(sctx); err != nil {
@@ -542,7 +586,10 @@ func (r *runner) input() *check.Input {
 		in.Operations = r.history.Operations()
 	}
 	if r.stack != nil {
-		for _, j := range r.stack.Journals() {
+		r.mu.Lock()
+		journals := append(r.stack.Journals(), r.extra...)
+		r.mu.Unlock()
+		for _, j := range journals {
 			in.Effects = append(in.Effects, record.EffectsOf(r.clock, j.Entries())...)
 		}
 		sort.SliceStable(in.Effects, func(a, b int) bool { return in.Effects[a].At < in.Effects[b].At })
@@ -642,7 +689,13 @@ func (r *runner) writeArtifacts(in *check.Input) {
 		for _, e := range in.Effects {
 			bySvc[e.Service] = append(bySvc[e.Service], e)
 		}
-		for _, svc := range r.sc.Services {
+		services := slices.Clone(r.sc.Services)
+		for svc := range bySvc {
+			if !slices.Contains(services, svc) {
+				services = append(services, svc)
+			}
+		}
+		for _, svc := range services {
 			write(filepath.Join("journals", svc+".jsonl"), func(w io.Writer) error {
 				enc := json.NewEncoder(w)
 				for _, e := range bySvc[svc] {

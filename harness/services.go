@@ -2,6 +2,7 @@ package harness
 
 import (
 	"fmt"
+	"io"
 	"log/slog"
 	"net"
 	"net/http"
@@ -13,6 +14,8 @@ import (
 	"github.com/shakedown-harness/shakedown/harness/stack"
 	"github.com/shakedown-harness/shakedown/mocks/cdshooks"
 	"github.com/shakedown-harness/shakedown/mocks/gpconnect"
+	"github.com/shakedown-harness/shakedown/mocks/journal"
+	"github.com/shakedown-harness/shakedown/mocks/pathology"
 	"github.com/shakedown-harness/shakedown/mocks/synthetic"
 )
 
@@ -27,6 +30,13 @@ type workloadEnv struct {
 	load   scenario.Load
 	signer *cdshooks.Signer
 	logger *slog.Logger
+	// inbound is the address of the proxy in front of the SUT's own port,
+	// for workloads that drive the SUT over TCP (lab-results).
+	inbound string
+	// onClose collects what the engine must close after the load, and
+	// journals it must read (the lab's).
+	onClose  func(io.Closer)
+	journals func(*journal.Journal)
 }
 
 // hostHardTimeout bounds how long the mock clinical host waits for a hook:
@@ -36,6 +46,22 @@ const hostHardTimeout = 15 * time.Second
 // newWorkload builds a workload by its scenario name.
 func newWorkload(name string, e workloadEnv) (load.Workload, error) {
 	switch name {
+	case "lab-results":
+		if e.inbound == "" {
+			return nil, fmt.Errorf("workload lab-results needs the inbound proxy in front of the SUT")
+		}
+		lab := pathology.NewLab(e.inbound,
+			pathology.WithSeed(e.seed),
+			pathology.WithACKTimeout(e.load.ACKWait()),
+			pathology.WithLogger(e.logger),
+		)
+		if e.onClose != nil {
+			e.onClose(lab)
+		}
+		if e.journals != nil {
+			e.journals(lab.Journal())
+		}
+		return load.NewLabResults(load.LabResultsConfig{Lab: load.PathologyLab(lab), Clock: e.clock}), nil
 	case "order-imaging":
 		svc, ok := e.stack.Service("gpconnect")
 		gm, isGP := svc.(*gpconnect.Mock)

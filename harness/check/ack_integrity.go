@@ -9,12 +9,15 @@ import (
 
 // ACKIntegrity checks that the SUT's HL7 acknowledgements can be trusted.
 //
-// Two ways an ACK lies: an ACK for another message arrives while a result
-// is in flight (the lab's operation records mismatched_acks), which a
-// sender that does not compare MSA-2 with MSH-10 takes as this message's
-// ACK (the Mirth #1441 failure: results silently dropped or duplicated);
-// and an AA for a result that never reached MESH by the end of the run, so
-// the AA did not stand for a result durably passed on.
+// Two ways an ACK lies: an ACK whose MSA-2 names no message the lab sent
+// (stray_acks: the SUT answered with the wrong control id, which a sender
+// matching MSA-2 to MSH-10 cannot use and one that does not would take as
+// the answer to the wrong result); and an AA for a result that never reached
+// MESH by the end of the run, so the AA did not stand for a result durably
+// passed on. A late ACK — a correct answer for one of the lab's earlier
+// messages that arrived after the lab moved on, because the ACK was slow —
+// is not the SUT's fault: the lab matches MSA-2 as senders must (the Mirth
+// #1441 failure is a sender that does not); it is reported, not failed.
 type ACKIntegrity struct{}
 
 // Name is the check's scenario name.
@@ -25,17 +28,21 @@ func (c ACKIntegrity) Evaluate(in *Input) Verdict {
 	v := Verdict{Check: c.Name()}
 	d := newDeliveries(meshMessages(in))
 	var (
-		results, acked, strayACKs int
-		mismatched, hollow        []record.Operation
+		results, acked, strayACKs, lateACKs int
+		mismatched, hollow                  []record.Operation
 	)
 	for _, op := range in.Operations {
 		if !isResult(op) {
 			continue
 		}
 		results++
-		if n, err := strconv.Atoi(op.Key(keyMismatchedACKs)); err == nil && n > 0 {
+		stray, _ := strconv.Atoi(op.Key(keyStrayACKs))
+		if all, err := strconv.Atoi(op.Key(keyMismatchedACKs)); err == nil && all > stray {
+			lateACKs += all - stray
+		}
+		if stray > 0 {
 			mismatched = append(mismatched, op)
-			strayACKs += n
+			strayACKs += stray
 		}
 		if op.Outcome == record.OK {
 			acked++
@@ -48,6 +55,10 @@ func (c ACKIntegrity) Evaluate(in *Input) Verdict {
 		v.Status = Inconclusive
 		v.Message = "The lab sent no result, so there is no acknowledgement to judge."
 		return v
+	}
+	if lateACKs > 0 {
+		v.Details = append(v.Details, fmt.Sprintf("%d late %s arrived after the lab had moved on (correct answers to its earlier messages, delayed); the lab matched MSA-2 to MSH-10 and did not take them for the message in flight.",
+			lateACKs, plural(lateACKs, "ACK", "ACKs")))
 	}
 	if len(mismatched) == 0 && len(hollow) == 0 {
 		v.Status = Pass
@@ -63,11 +74,11 @@ func (c ACKIntegrity) Evaluate(in *Input) Verdict {
 	v.Status = Fail
 	var parts []string
 	if len(mismatched) > 0 {
-		parts = append(parts, fmt.Sprintf("%d %s for other messages arrived while %d of %d %s in flight; a sender that does not match MSA-2 to MSH-10 would take them as the answer to the wrong result",
+		parts = append(parts, fmt.Sprintf("%d %s named no message the lab had sent, while %d of %d %s in flight; a sender that does not match MSA-2 to MSH-10 would take them as the answer to the wrong result",
 			strayACKs, plural(strayACKs, "ACK", "ACKs"), len(mismatched), results, plural(results, "result was", "results were")))
 		for _, op := range capped(mismatched) {
-			v.Details = append(v.Details, fmt.Sprintf("NHS number %s, result %s: %s ACK(s) for another message arrived while it was in flight (sent at %s, answered at %s).",
-				op.Key(record.KeyNHSNumber), resultID(op), op.Key(keyMismatchedACKs), human(op.Call), human(op.Return)))
+			v.Details = append(v.Details, fmt.Sprintf("NHS number %s, result %s: %s ACK(s) naming no message the lab sent arrived while it was in flight (sent at %s, answered at %s).",
+				op.Key(record.KeyNHSNumber), resultID(op), op.Key(keyStrayACKs), human(op.Call), human(op.Return)))
 		}
 	}
 	if len(hollow) > 0 {

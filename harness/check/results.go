@@ -16,6 +16,7 @@ const (
 	keyMSH10           = "msh10"
 	keyContentHash     = "content_hash"
 	keyMismatchedACKs  = "mismatched_acks"
+	keyStrayACKs       = "stray_acks"
 	keyMESHLocalID     = "local_id"
 	keyMESHBundleID    = "bundle_id"
 	keyMESHMessageID   = "message_id"

@@ -46,6 +46,12 @@ func mismatched(op record.Operation, n int) record.Operation {
 	return withKey(op, "mismatched_acks", strconv.Itoa(n))
 }
 
+// stray marks n of a result's mismatched ACKs as naming no message the lab
+// sent (the SUT's fault); the rest are late ACKs.
+func stray(op record.Operation, n int) record.Operation {
+	return withKey(op, "stray_acks", strconv.Itoa(n))
+}
+
 // sent is a MESH message.sent effect carrying result n of patient p, with
 // MESH message id id, at `at` seconds.
 func sent(id string, n, p int, at float64) record.Effect {

@@ -17,7 +17,11 @@ const (
 	KeyMSH10          = "msh10"
 	KeyContentHash    = "content_hash"
 	KeyMismatchedACKs = "mismatched_acks"
-	KeyAttempts       = "attempts"
+	// KeyStrayACKs counts ACKs, among the mismatched ones, that named no
+	// message the lab had sent (or could not be parsed): the SUT's fault.
+	// The rest were late ACKs for the lab's own earlier messages.
+	KeyStrayACKs = "stray_acks"
+	KeyAttempts  = "attempts"
 )
 
 // ActionResult is the Action of every lab-results operation.
@@ -50,6 +54,9 @@ type LabSend struct {
 	// Mismatched counts ACKs for another message that arrived while this
 	// one was in flight.
 	Mismatched int
+	// Stray counts the mismatched ACKs that named no message the lab had
+	// sent, or could not be parsed.
+	Stray int
 }
 
 // LabSender sends one result and waits for its ACK (or gives up). A
@@ -129,8 +136,9 @@ func (w *LabResults) Iterate(ctx context.Context, _ Arrival) record.Operation {
 		KeyContentHash:      rec.ContentHash,
 		KeyAttempts:         strconv.Itoa(rec.Attempts),
 		KeyMismatchedACKs:   strconv.Itoa(rec.Mismatched),
+		KeyStrayACKs:        strconv.Itoa(rec.Stray),
 	} {
-		if v != "" && !(k == KeyMismatchedACKs && rec.Mismatched <= 0) {
+		if v != "" && !(k == KeyMismatchedACKs && rec.Mismatched <= 0) && !(k == KeyStrayACKs && rec.Stray <= 0) {
 			op.Keys[k] = v
 		}
 	}

@@ -21,6 +21,7 @@ func PathologyLab(l *pathology.Lab) LabSender {
 			ACK:         r.ACKCode(),
 			Matched:     r.Matched(),
 			Mismatched:  r.Mismatched(),
+			Stray:       r.Stray(),
 		}, err
 	})
 }

@@ -29,7 +29,13 @@ type ACKSeen struct {
 	Code    string // MSA-1
 	MSA2    string
 	Matched bool   // MSA-2 == the in-flight message's MSH-10
-	Error   string // the ACK could not be parsed
+	// Late is true for an unmatched ACK whose MSA-2 names a message this lab
+	// sent earlier: a correct answer that arrived after the lab had moved on
+	// (the sender must not take it for the in-flight message; this one
+	// doesn't). An unmatched ACK that is not Late names nothing the lab sent
+	// (or could not be parsed): the receiver answered wrongly.
+	Late  bool
+	Error string // the ACK could not be parsed
 }
 
 // Record is what the lab knows about one message.
@@ -83,6 +89,19 @@ func (r Record) ACKCode() string {
 		return ""
 	}
 	return r.ACK.Code
+}
+
+// Stray counts the ACKs that arrived while this message was in flight and
+// named no message this lab had sent, or could not be parsed: the
+// receiver's fault, unlike a late ACK.
+func (r Record) Stray() int {
+	n := 0
+	for _, a := range r.ACKs {
+		if !a.Matched && !a.Late {
+			n++
+		}
+	}
+	return n
 }
 
 // Mismatched counts the ACKs that arrived while this message was in flight
@@ -491,6 +510,9 @@ func (l *Lab) awaitACKs(ctx context.Context, conn *labConn, rec *Record, need in
 				seen.Code, seen.MSA2 = m.Get("MSA-1"), m.Get("MSA-2")
 			}
 			seen.Matched = seen.Error == "" && seen.MSA2 == rec.MSH10
+			if !seen.Matched && seen.Error == "" {
+				seen.Late = l.sentBefore(seen.MSA2)
+			}
 			attrs := map[string]string{"code": seen.Code, "msa2": seen.MSA2, "matched": fmt.Sprint(seen.Matched)}
 			if seen.Error != "" {
 				attrs["error"] = seen.Error
@@ -592,4 +614,20 @@ func (l *Lab) dropConn(c *labConn) {
 func (lc *labConn) shutdown() {
 	lc.once.Do(func() { close(lc.done) })
 	lc.close()
+}
+
+// sentBefore reports whether this lab has sent a message with control id
+// msh10.
+func (l *Lab) sentBefore(msh10 string) bool {
+	if msh10 == "" {
+		return false
+	}
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	for _, r := range l.records {
+		if r.MSH10 == msh10 && len(r.SentAt) > 0 {
+			return true
+		}
+	}
+	return false
 }

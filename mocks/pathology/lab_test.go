@@ -93,6 +93,8 @@ func TestLateACKIsMismatched(t *testing.T) {
 		require.Nil(t, second.ACK, "the late ACK was not taken as message 2's")
 		require.Equal(t, OutcomeNoACK, second.Outcome)
 		require.Equal(t, 1, second.Mismatched())
+		require.True(t, late.Late, "it names a message this lab sent: late, not stray")
+		require.Zero(t, second.Stray())
 
 		acks := ofKind(lab.Journal().Entries(), "ack.received")
 		require.Len(t, acks, 1)

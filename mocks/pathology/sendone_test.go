@@ -221,6 +221,7 @@ func TestSendOneCountsMismatchedLateACK(t *testing.T) {
 		require.True(t, second.Matched())
 		require.Equal(t, hl7.AA, second.ACKCode())
 		require.Equal(t, 1, second.Mismatched(), "message 1's late ACK")
+		require.Zero(t, second.Stray(), "a late ACK is not a stray one")
 		require.Equal(t, first.MSH10, second.ACKs[0].MSA2)
 		require.Equal(t, second.MSH10, second.ACK.MSA2)
 	})
