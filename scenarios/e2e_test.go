@@ -202,6 +202,73 @@ var _ = Describe("irefer-host-freeze", Ordered, func() {
 	})
 })
 
+var _ = Describe("pathology scenarios", Ordered, func() {
+	type outcome struct {
+		code int
+		out  string
+		res  runResult
+	}
+	runs := map[string]*outcome{}
+	key := func(name, mode string) string { return name + "/" + mode }
+
+	BeforeAll(func(ctx SpecContext) {
+		out := GinkgoT().TempDir()
+		var (
+			wg sync.WaitGroup
+			mu sync.Mutex
+		)
+		for _, name := range []string{"duplicate-pathology-results", "lab-outage-backlog"} {
+			for _, mode := range []string{"naive", "resilient"} {
+				wg.Add(1)
+				go func() {
+					defer GinkgoRecover()
+					defer wg.Done()
+					var o outcome
+					o.code, o.out = cli(ctx, "run", name+".yaml", "--quiet",
+						"--out", filepath.Join(out, mode), "--examples", built.dir,
+						"--sut-cmd", built.router+" --mode "+mode)
+					o.res = readResult(filepath.Join(out, mode, name))
+					mu.Lock()
+					runs[key(name, mode)] = &o
+					mu.Unlock()
+				}()
+			}
+		}
+		wg.Wait()
+	}, NodeTimeout(8*time.Minute))
+
+	It("catches the naive router duplicating results and acknowledging results it then loses", func() {
+		o := runs[key("duplicate-pathology-results", "naive")]
+		Expect(o.code).To(Equal(1), "%s", o.out)
+		st := o.res.statuses()
+		Expect(st).To(HaveKeyWithValue("no-duplicate-results", "fail"))
+		Expect(st).To(HaveKeyWithValue("ack-integrity", "fail"))
+		Expect(st).To(HaveKeyWithValue("no-lost-results", "fail"))
+		Expect(o.out).To(MatchRegexp(`FAIL\s+no-duplicate-results: \d+ pathology results reached the practice more than once`))
+	})
+
+	It("catches the naive router losing acknowledged results across an outage", func() {
+		o := runs[key("lab-outage-backlog", "naive")]
+		Expect(o.code).To(Equal(1), "%s", o.out)
+		st := o.res.statuses()
+		Expect(st).To(HaveKeyWithValue("no-lost-results", "fail"))
+		Expect(st).To(HaveKeyWithValue("ack-integrity", "fail"))
+	})
+
+	It("passes the resilient router on every check of both scenarios, with every fault touching traffic", func() {
+		for _, name := range []string{"duplicate-pathology-results", "lab-outage-backlog"} {
+			o := runs[key(name, "resilient")]
+			Expect(o.code).To(Equal(0), "%s: %s", name, o.out)
+			for check, s := range o.res.statuses() {
+				Expect(s).To(Equal("pass"), "%s %s", name, check)
+			}
+			for _, v := range o.res.Validity {
+				Expect(v.Status).To(Equal("pass"), "%s %s", name, v.Check)
+			}
+		}
+	})
+})
+
 var _ = Describe("interrupting a live run", func() {
 	It("lets toxiproxy-cli see the live proxies, then on SIGINT reverts the toxic, stops the SUT and writes result.json", func(ctx SpecContext) {
 		out := GinkgoT().TempDir()

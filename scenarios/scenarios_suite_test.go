@@ -27,6 +27,7 @@ type bins struct {
 	shakedown    string
 	gateway      string
 	cds          string
+	router       string
 	toxiproxyCLI string
 }
 
@@ -39,6 +40,7 @@ var _ = BeforeSuite(func() {
 		shakedown:    filepath.Join(dir, "shakedown"),
 		gateway:      filepath.Join(dir, "referral-gateway"),
 		cds:          filepath.Join(dir, "imaging-cds"),
+		router:       filepath.Join(dir, "pathology-router"),
 		toxiproxyCLI: filepath.Join(dir, "toxiproxy-cli"),
 	}
 	for _, b := range []struct {
@@ -52,6 +54,7 @@ var _ = BeforeSuite(func() {
 		{built.shakedown, "github.com/shakedown-harness/shakedown/cmd/shakedown", false},
 		{built.gateway, "github.com/shakedown-harness/shakedown/examples/referral-gateway", false},
 		{built.cds, "github.com/shakedown-harness/shakedown/examples/imaging-cds", false},
+		{built.router, "github.com/shakedown-harness/shakedown/examples/pathology-router", false},
 		{built.toxiproxyCLI, "github.com/Shopify/toxiproxy/v2/cmd/cli", false},
 	} {
 		args := []string{"build", "-o", b.out}

@@ -28,7 +28,7 @@ type ACKSeen struct {
 	At      time.Time
 	Code    string // MSA-1
 	MSA2    string
-	Matched bool   // MSA-2 == the in-flight message's MSH-10
+	Matched bool // MSA-2 == the in-flight message's MSH-10
 	// Late is true for an unmatched ACK whose MSA-2 names a message this lab
 	// sent earlier: a correct answer that arrived after the lab had moved on
 	// (the sender must not take it for the in-flight message; this one
