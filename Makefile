@@ -20,7 +20,7 @@ DEMOS := \
   ers-outage-referrals:referral-gateway:no-duplicate-referrals,latency[all],error-rate[fault-1] \
   irefer-host-freeze:imaging-cds:host-responsive,ordering-continues \
   duplicate-pathology-results:pathology-router:no-lost-results,no-duplicate-results,ack-integrity \
-  lab-outage-backlog:pathology-router:no-lost-results,ack-integrity
+  lab-outage-backlog:pathology-router:no-lost-results,ack-integrity,mesh-acknowledged
 # Every demo run shares one seed (so naive and resilient see the same
 # synthetic patients); a new one each time unless given: make run SEED=42
 SEED := $(or $(SEED),$(shell od -An -N4 -tu4 /dev/urandom | tr -d ' '))

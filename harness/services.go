@@ -15,6 +15,7 @@ import (
 	"github.com/shakedown-harness/shakedown/mocks/cdshooks"
 	"github.com/shakedown-harness/shakedown/mocks/gpconnect"
 	"github.com/shakedown-harness/shakedown/mocks/journal"
+	"github.com/shakedown-harness/shakedown/mocks/mesh"
 	"github.com/shakedown-harness/shakedown/mocks/pathology"
 	"github.com/shakedown-harness/shakedown/mocks/synthetic"
 )
@@ -62,6 +63,20 @@ func newWorkload(name string, e workloadEnv) (load.Workload, error) {
 			e.journals(lab.Journal())
 		}
 		return load.NewLabResults(load.LabResultsConfig{Lab: load.PathologyLab(lab), Clock: e.clock}), nil
+	case "mesh-inbound":
+		var mm *mesh.Mock
+		if e.stack != nil {
+			svc, ok := e.stack.Service("mesh")
+			if m, isMESH := svc.(*mesh.Mock); ok && isMESH {
+				mm = m
+			}
+		}
+		if mm == nil {
+			return nil, fmt.Errorf("workload mesh-inbound needs the mesh service (the MESH mock holding the SUT's mailbox)")
+		}
+		return load.NewMESHInbound(load.MESHInboundConfig{
+			MESH: mm, To: stack.MESHMailboxSUT, Workflow: load.DefaultInboundWorkflow, Seed: e.seed, Clock: e.clock,
+		}), nil
 	case "order-imaging":
 		svc, ok := e.stack.Service("gpconnect")
 		gm, isGP := svc.(*gpconnect.Mock)

@@ -247,12 +247,13 @@ var _ = Describe("pathology scenarios", Ordered, func() {
 		Expect(o.out).To(MatchRegexp(`FAIL\s+no-duplicate-results: \d+ pathology results reached the practice more than once`))
 	})
 
-	It("catches the naive router losing acknowledged results across an outage", func() {
+	It("catches the naive router losing acknowledged results across an outage and stranding its inbox", func() {
 		o := runs[key("lab-outage-backlog", "naive")]
 		Expect(o.code).To(Equal(1), "%s", o.out)
 		st := o.res.statuses()
 		Expect(st).To(HaveKeyWithValue("no-lost-results", "fail"))
 		Expect(st).To(HaveKeyWithValue("ack-integrity", "fail"))
+		Expect(st).To(HaveKeyWithValue("mesh-acknowledged", "fail"))
 	})
 
 	It("passes the resilient router on every check of both scenarios, with every fault touching traffic", func() {

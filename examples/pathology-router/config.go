@@ -57,6 +57,9 @@ type config struct {
 	// naiveAttempts bounds how often naive mode re-POSTs one result.
 	naiveAttempts int
 	shutdownGrace time.Duration
+	// pollInterval is how often the router polls its own MESH inbox; 0
+	// turns polling off.
+	pollInterval time.Duration
 }
 
 var errHelp = flag.ErrHelp
@@ -81,6 +84,7 @@ func parseConfig(args []string, getenv func(string) string, usage io.Writer) (co
 		backoffCap:     30 * time.Second,
 		naiveAttempts:  5,
 		shutdownGrace:  10 * time.Second,
+		pollInterval:   time.Second,
 	}
 	fs := flag.NewFlagSet("pathology-router", flag.ContinueOnError)
 	fs.SetOutput(usage)
@@ -97,6 +101,7 @@ func parseConfig(args []string, getenv func(string) string, usage io.Writer) (co
 	fs.DurationVar(&cfg.backoffCap, "backoff-cap", cfg.backoffCap, "resilient: longest retry delay (a longer Retry-After is still honoured)")
 	fs.IntVar(&cfg.naiveAttempts, "naive-attempts", cfg.naiveAttempts, "naive: POSTs per result before giving up")
 	fs.DurationVar(&cfg.shutdownGrace, "shutdown-grace", cfg.shutdownGrace, "time allowed for a graceful shutdown")
+	fs.DurationVar(&cfg.pollInterval, "poll-interval", cfg.pollInterval, "how often to poll the router's own MESH inbox; 0 turns polling off")
 	fs.Usage = func() {
 		fmt.Fprintf(usage, "usage: pathology-router --mode naive|resilient [flags]\n\n"+
 			"MESH credentials come from the environment: $%s, $%s, $%s.\n\nFlags:\n",
@@ -174,6 +179,9 @@ func parseConfig(args []string, getenv func(string) string, usage io.Writer) (co
 		if d.v <= 0 {
 			problems = append(problems, d.name+" must be positive")
 		}
+	}
+	if cfg.pollInterval < 0 {
+		problems = append(problems, "--poll-interval must not be negative (0 turns inbox polling off)")
 	}
 	if cfg.backoffCap < cfg.backoffBase {
 		problems = append(problems, "--backoff-cap must not be shorter than --backoff-base")

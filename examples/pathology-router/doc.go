@@ -15,6 +15,7 @@
 //	--state-dir              outbox directory, resilient mode ($SHAKEDOWN_SUT_STATE_DIR)
 //	--mesh-url               MESH base URL, without /messageexchange ($SHAKEDOWN_MESH_URL)
 //	--mesh-to                the practice's mailbox ($SHAKEDOWN_MESH_TO)
+//	--poll-interval          how often to poll the router's own MESH inbox (default 1s; 0 turns it off)
 //	--attempt-timeout, --backoff-base, --backoff-cap, --naive-attempts, --max-frame,
 //	--shutdown-grace, --log-level
 //
@@ -60,4 +61,25 @@
 // "sending" by a crash are reloaded as uncertain and tracked first.
 // 400/417/422 from MESH are permanent: the record is marked failed and logged
 // at ERROR for a person.
+//
+// # Inbox
+//
+// Both modes poll the router's own MESH inbox (GET .../inbox every
+// --poll-interval, following "next" links), download each message (all
+// chunks) and acknowledge it (PUT .../inbox/{id}/status/acknowledged):
+// PATH_BS_R4_ACK business acknowledgements from the practice, undelivered
+// REPORTs, anything. Resilient logs each message, writes a record of it to
+// <state-dir>/inbox (one file per MESH message id, written like the outbox)
+// and only then acknowledges it; a message already recorded is acknowledged
+// again but not downloaded or processed again (de-duplication by message
+// id, also across a crash). 429/503 are retried after Retry-After, other
+// failures after a capped, jittered backoff; MESH unavailable ends the poll
+// early and the poller backs off; one bad message does not hold up the rest.
+// Naive lists the inbox once per poll and works down it with no retry or
+// backoff, acknowledging only bodies that parse as JSON. The first error
+// ends the poll, and it remembers every id it has started on before the
+// download (to avoid handling a message twice), so a message whose
+// download, parse or acknowledgement failed is never tried again: under
+// faults messages stay in the inbox unacknowledged until MESH expires them
+// back to their sender.
 package main

@@ -43,6 +43,14 @@ func serve(ctx context.Context, stop func(), cfg config, log *slog.Logger, ready
 		log.Error("cannot open the outbox", "state_dir", cfg.stateDir, "err", err)
 		return 1
 	}
+	var inboxes *inboxStore
+	if cfg.mode == modeResilient {
+		if inboxes, err = openInboxStore(cfg.stateDir); err != nil {
+			log.Error("cannot open the inbox store", "state_dir", cfg.stateDir, "err", err)
+			return 1
+		}
+	}
+	poller := newInboxPoller(cfg, newMeshClient(cfg), log, inboxes)
 	ln, err := net.Listen("tcp", cfg.listen)
 	if err != nil {
 		log.Error("cannot listen for MLLP", "addr", cfg.listen, "err", err)
@@ -64,6 +72,7 @@ func serve(ctx context.Context, stop func(), cfg config, log *slog.Logger, ready
 	}
 	srv := newMLLPServer(m, log, cfg.maxFrame)
 	m.start()
+	poller.start()
 	serveErr := make(chan error, 2)
 	// Accepting a result must finish even during shutdown: it has its own
 	// context, not the signal's.
@@ -74,7 +83,7 @@ func serve(ctx context.Context, stop func(), cfg config, log *slog.Logger, ready
 		go func() { serveErr <- hsrv.Serve(hln) }()
 	}
 	log.Info("ready", "mode", cfg.mode, "addr", ln.Addr().String(), "health_addr", healthAddr,
-		"mesh_url", cfg.meshURL, "mesh_to", cfg.meshTo, "state_dir", cfg.stateDir)
+		"mesh_url", cfg.meshURL, "mesh_to", cfg.meshTo, "state_dir", cfg.stateDir, "poll_interval", cfg.pollInterval)
 	if ready != nil {
 		ready(ln.Addr().String(), healthAddr)
 	}
@@ -99,6 +108,9 @@ func serve(ctx context.Context, stop func(), cfg config, log *slog.Logger, ready
 	}
 	if hsrv != nil {
 		_ = hsrv.Shutdown(shutCtx)
+	}
+	if err := poller.shutdown(shutCtx); err != nil {
+		log.Warn("inbox poller shutdown", "err", err)
 	}
 	if err := m.shutdown(shutCtx); err != nil {
 		log.Warn("shutdown", "err", err)

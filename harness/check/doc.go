@@ -34,6 +34,10 @@
 //     end of the run. Settled.
 //   - per-patient-order: each patient's results reached MESH in the order
 //     the lab sent them.
+//   - mesh-acknowledged {within}: every message the mesh-inbound workload
+//     delivered into the SUT's MESH mailbox was acknowledged (a
+//     "message.acknowledged" with its message_id) by `within` after the
+//     later of the delivery and the last fault. Settled.
 //
 // Phases (PhaseOps, Stats) place an operation by its intended send time
 // against the fault windows: all, steady, before-faults, during-faults,

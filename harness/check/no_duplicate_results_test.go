@@ -37,6 +37,18 @@ func TestNoDuplicateResults(t *testing.T) {
 			wantMessage: []string{"Each of the 3 messages sent through MESH reached the practice once, by identifier and by clinical content."},
 		},
 		{
+			name: "other MESH traffic (acknowledgements delivered to the SUT) is not counted",
+			in: check.Input{
+				Operations: ops,
+				Effects: []record.Effect{sent("m0", 0, 0, 1.5), sent("m1", 1, 1, 2.5), sent("m2", 2, 0, 3.5),
+					{Service: "mesh", Kind: "message.sent", At: sec(4), Keys: map[string]string{"message_id": "in1", "local_id": "SHKIN-1", "workflow": "PATH_BS_R4_ACK", "from": "X26LAB01", "to": "X26SUT01"}},
+					{Service: "mesh", Kind: "message.sent", At: sec(5), Keys: map[string]string{"message_id": "in2", "local_id": "SHKIN-1", "workflow": "PATH_BS_R4_ACK", "from": "X26LAB01", "to": "X26SUT01"}}},
+				End: sec(60),
+			},
+			wantStatus:  check.Pass,
+			wantMessage: []string{"Each of the 3 messages sent through MESH reached the practice once"},
+		},
+		{
 			name: "a repeat test with the same values is two results, not a duplicate",
 			in: check.Input{
 				Operations: append(ops[:1:1], repeat),

@@ -10,13 +10,16 @@ import (
 // What the pathology checks read: the lab-results workload's operations
 // and the MESH mock's journal.
 const (
-	serviceMESH        = "mesh"
-	kindMESHSent       = "message.sent"
-	actionResult       = "result"
-	keyMSH10           = "msh10"
-	keyContentHash     = "content_hash"
-	keyMismatchedACKs  = "mismatched_acks"
-	keyStrayACKs       = "stray_acks"
+	serviceMESH       = "mesh"
+	kindMESHSent      = "message.sent"
+	actionResult      = "result"
+	keyMSH10          = "msh10"
+	keyContentHash    = "content_hash"
+	keyMismatchedACKs = "mismatched_acks"
+	keyStrayACKs      = "stray_acks"
+	keyMESHWorkflow   = "workflow"
+	// workflowPathReport is the MESH workflow of a FHIR pathology report.
+	workflowPathReport = "PATH_BS_R4"
 	keyMESHLocalID     = "local_id"
 	keyMESHBundleID    = "bundle_id"
 	keyMESHMessageID   = "message_id"
@@ -41,6 +44,13 @@ func meshMessages(in *Input) []meshMessage {
 	seen := map[string]bool{}
 	for _, e := range in.Effects {
 		if e.Service != serviceMESH || e.Kind != kindMESHSent {
+			continue
+		}
+		// Only pathology reports count: a FHIR report Bundle (it has a
+		// content hash) or anything on the report workflow. Other traffic,
+		// such as the practice's acknowledgements delivered to the SUT's own
+		// mailbox, is not a result reaching the practice.
+		if e.Key(keyContentHash) == "" && e.Key(keyMESHWorkflow) != workflowPathReport {
 			continue
 		}
 		id := e.Key(keyMESHMessageID)

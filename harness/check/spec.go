@@ -21,12 +21,14 @@ const (
 	NameNoDuplicateResults   = "no-duplicate-results"
 	NameACKIntegrity         = "ack-integrity"
 	NamePerPatientOrder      = "per-patient-order"
+	NameMESHAcknowledged     = "mesh-acknowledged"
 )
 
 // Known lists the check names FromSpec builds, in a stable order.
 func Known() []string {
 	return []string{NameNoLostReferrals, NameNoDuplicateReferrals, NameLatency, NameErrorRate, NameSUTAlive,
-		NameHostResponsive, NameOrderingContinues, NameNoLostResults, NameNoDuplicateResults, NameACKIntegrity, NamePerPatientOrder}
+		NameHostResponsive, NameOrderingContinues, NameNoLostResults, NameNoDuplicateResults, NameACKIntegrity, NamePerPatientOrder,
+		NameMESHAcknowledged}
 }
 
 // FromSpec builds the check a scenario names, rejecting parameters that are
@@ -139,6 +141,14 @@ func fromSpec(spec scenario.CheckSpec) (Check, error) {
 			return nil, err
 		}
 		return PerPatientOrder{}, nil
+	case NameMESHAcknowledged:
+		if err := onlyParams(spec, "within"); err != nil {
+			return nil, err
+		}
+		if spec.Within < 0 {
+			return nil, fmt.Errorf("within must not be negative, got %s", spec.Within)
+		}
+		return MESHAcknowledged{Within: spec.Within}, nil
 	case "":
 		return nil, fmt.Errorf("a check needs a name (one of %s)", strings.Join(Known(), ", "))
 	}

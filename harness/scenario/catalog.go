@@ -282,6 +282,14 @@ var checkTable = []CheckKind{
 		Doc:       "each patient's results reach the practice in the order the lab sent them",
 		Workloads: []string{"lab-results"},
 	},
+	{
+		Name: "mesh-acknowledged",
+		Doc: "every message delivered into the SUT's MESH mailbox is downloaded and acknowledged by the SUT by `within` " +
+			"after the later of its delivery and the last fault's end",
+		Params:    []string{"within"},
+		Required:  []string{"within"},
+		Workloads: []string{"mesh-inbound"},
+	},
 }
 
 // Checks lists every check kind, in catalog order.
@@ -371,6 +379,12 @@ var workloadTable = []WorkloadKind{
 			"usually passes results on to the practice through MESH (services: [mesh])",
 		Attrs:   []string{"ack_timeout"},
 		Inbound: true,
+	},
+	{
+		Name: "mesh-inbound",
+		Doc: "messages (PATH_BS_R4_ACK business acknowledgements) are delivered into the SUT's MESH mailbox, " +
+			"as if the practice had sent them; the SUT must download and acknowledge each",
+		Services: []string{"mesh"},
 	},
 }
 

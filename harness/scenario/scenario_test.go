@@ -210,6 +210,9 @@ var brokenCases = []struct {
 	{"no-duplicate-results-needs-lab-results", 12, 5, "checks[0].no-duplicate-results", "check no-duplicate-results judges operations of workload lab-results"},
 	{"ack-integrity-needs-lab-results", 12, 5, "checks[0].ack-integrity", "check ack-integrity judges operations of workload lab-results"},
 	{"per-patient-order-needs-lab-results", 12, 5, "checks[0].per-patient-order", "check per-patient-order judges operations of workload lab-results"},
+	{"mesh-inbound-needs-mesh", 8, 16, "load[0].workload", "workload mesh-inbound needs service mesh"},
+	{"mesh-acknowledged-no-within", 12, 24, "checks[0].mesh-acknowledged.within", "within is required for check mesh-acknowledged"},
+	{"mesh-acknowledged-needs-mesh-inbound", 12, 5, "checks[0].mesh-acknowledged", "check mesh-acknowledged judges operations of workload mesh-inbound, but no load entry drives it"},
 }
 
 func TestLoadFileBroken(t *testing.T) {
@@ -656,7 +659,7 @@ func TestCatalog(t *testing.T) {
 		checkNames = append(checkNames, c.Name)
 	}
 	require.Equal(t, []string{"no-lost-referrals", "no-duplicate-referrals", "latency", "error-rate", "sut-alive",
-		"host-responsive", "ordering-continues", "no-lost-results", "no-duplicate-results", "ack-integrity", "per-patient-order"}, checkNames)
+		"host-responsive", "ordering-continues", "no-lost-results", "no-duplicate-results", "ack-integrity", "per-patient-order", "mesh-acknowledged"}, checkNames)
 
 	loadKeys := tagNames(reflect.TypeFor[scenario.Load](), "yaml")
 	for _, w := range scenario.Workloads() {
@@ -678,7 +681,7 @@ func TestCatalog(t *testing.T) {
 	referral, _ := scenario.LookupWorkload("refer-patient")
 	require.False(t, referral.Takes("ui_budget"))
 
-	require.Equal(t, []string{"refer-patient", "order-imaging", "lab-results"}, scenario.Workloads())
+	require.Equal(t, []string{"refer-patient", "order-imaging", "lab-results", "mesh-inbound"}, scenario.Workloads())
 	require.Equal(t, []string{"ers", "gpconnect", "mesh"}, scenario.Services())
 	ers, ok := scenario.LookupService("ers")
 	require.True(t, ok)
@@ -841,6 +844,14 @@ func TestLoadFilePathology(t *testing.T) {
 		require.True(t, ok, name)
 		require.Equal(t, []string{"lab-results"}, k.Workloads, name)
 	}
+	inbound, ok := scenario.LookupWorkload("mesh-inbound")
+	require.True(t, ok)
+	require.False(t, inbound.Inbound, "mesh-inbound reaches the SUT through MESH, not the inbound proxy")
+	require.Equal(t, []string{"mesh"}, inbound.Services)
+	ack, ok := scenario.LookupCheck("mesh-acknowledged")
+	require.True(t, ok)
+	require.Equal(t, []string{"mesh-inbound"}, ack.Workloads)
+	require.Equal(t, []string{"within"}, ack.Required)
 	_, isService := scenario.LookupService(scenario.SUTService)
 	require.False(t, isService, "sut is a pseudo-service for network faults only")
 }
