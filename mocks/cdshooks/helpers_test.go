@@ -28,6 +28,7 @@ import (
 func findReferenceDir() (string, []string) {
 	_, file, _, _ := runtime.Caller(0)
 	candidates := []string{
+		filepath.Join(filepath.Dir(file), "..", "testdata", "reference", "cdshooks"),
 		filepath.Join(filepath.Dir(file), "..", "..", "..", "shared", "reference", "cdshooks"),
 		filepath.Join(filepath.Dir(file), "..", "..", "shared", "reference", "cdshooks"),
 	}
@@ -47,7 +48,7 @@ func referenceDir(t testing.TB) string {
 	t.Helper()
 	dir, looked := findReferenceDir()
 	if dir == "" {
-		t.Skipf("CDS Hooks PAMA vectors not found (looked in %s); set SHAKEDOWN_CDSHOOKS_REFERENCE to the directory holding pama-scenario-*.json", strings.Join(looked, ", "))
+		t.Fatalf("CDS Hooks PAMA vectors not found (they are vendored in mocks/testdata/reference) (looked in %s); set SHAKEDOWN_CDSHOOKS_REFERENCE to the directory holding pama-scenario-*.json", strings.Join(looked, ", "))
 	}
 	return dir
 }

@@ -117,6 +117,7 @@ func referenceDir(t *testing.T) string {
 	_, file, _, ok := runtime.Caller(0)
 	require.True(t, ok)
 	candidates := []string{
+		filepath.Join(filepath.Dir(file), "..", "testdata", "reference", "ers"),
 		filepath.Join(filepath.Dir(file), "..", "..", "..", "shared", "reference", "ers"),
 		filepath.Join(filepath.Dir(file), "..", "..", "shared", "reference", "ers"),
 	}
@@ -128,7 +129,7 @@ func referenceDir(t *testing.T) string {
 			return c
 		}
 	}
-	t.Skipf("e-RS reference vectors not found (looked in %s); set SHAKEDOWN_ERS_REFERENCE to the directory holding sandbox/ and specification/", strings.Join(candidates, ", "))
+	t.Fatalf("e-RS reference vectors not found (they are vendored in mocks/testdata/reference) (looked in %s); set SHAKEDOWN_ERS_REFERENCE to the directory holding sandbox/ and specification/", strings.Join(candidates, ", "))
 	return ""
 }
 

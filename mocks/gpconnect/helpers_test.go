@@ -149,6 +149,7 @@ func referenceDir(t *testing.T) string {
 	_, file, _, ok := runtime.Caller(0)
 	require.True(t, ok)
 	candidates := []string{
+		filepath.Join(filepath.Dir(file), "..", "testdata", "reference", "gpconnect", "examples"),
 		filepath.Join(filepath.Dir(file), "..", "..", "..", "shared", "reference", "gpconnect", "examples"),
 		filepath.Join(filepath.Dir(file), "..", "..", "shared", "reference", "gpconnect", "examples"),
 	}
@@ -160,7 +161,7 @@ func referenceDir(t *testing.T) string {
 			return c
 		}
 	}
-	t.Skipf("GP Connect reference examples not found (looked in %s); set SHAKEDOWN_GPCONNECT_REFERENCE to the examples directory", strings.Join(candidates, ", "))
+	t.Fatalf("GP Connect reference examples not found (they are vendored in mocks/testdata/reference) (looked in %s); set SHAKEDOWN_GPCONNECT_REFERENCE to the examples directory", strings.Join(candidates, ", "))
 	return ""
 }
 

@@ -22,14 +22,15 @@ import (
 	"gopkg.in/yaml.v3"
 )
 
-// meshSpec finds the MESH OpenAPI spec (shared/reference/mesh, a sibling
-// of the repository) relative to this file, or SHAKEDOWN_MESH_SPEC.
+// meshSpec finds the MESH OpenAPI spec, vendored in
+// mocks/testdata/reference/mesh, or SHAKEDOWN_MESH_SPEC.
 func meshSpec(t *testing.T) string {
 	t.Helper()
 	_, file, _, ok := runtime.Caller(0)
 	require.True(t, ok)
 	const rel = "shared/reference/mesh/specification/mesh-api.yaml"
 	candidates := []string{
+		filepath.Join(filepath.Dir(file), "..", "testdata", "reference", "mesh", "specification", "mesh-api.yaml"),
 		filepath.Join(filepath.Dir(file), "..", "..", "..", filepath.FromSlash(rel)),
 		filepath.Join(filepath.Dir(file), "..", "..", filepath.FromSlash(rel)),
 	}
@@ -41,7 +42,7 @@ func meshSpec(t *testing.T) string {
 			return c
 		}
 	}
-	t.Skipf("MESH OpenAPI spec not found (looked in %s); set SHAKEDOWN_MESH_SPEC to mesh-api.yaml", strings.Join(candidates, ", "))
+	t.Fatalf("MESH OpenAPI spec not found (looked in %s; it is vendored in mocks/testdata/reference); set SHAKEDOWN_MESH_SPEC to mesh-api.yaml", strings.Join(candidates, ", "))
 	return ""
 }
 
