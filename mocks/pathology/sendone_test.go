@@ -38,7 +38,7 @@ func TestSendOneConcurrentCallers(t *testing.T) {
 				inFlight++
 				overlap = overlap || inFlight > 1
 				mu.Unlock()
-				time.Sleep(100 * time.Millisecond) // the receiver takes its time
+				<-time.After(100 * time.Millisecond) // fake time: the receiver takes its time
 				mu.Lock()
 				inFlight--
 				mu.Unlock()
