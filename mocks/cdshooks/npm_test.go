@@ -14,32 +14,18 @@ import (
 
 	"github.com/stretchr/testify/require"
 
+	"github.com/shakedown-harness/shakedown/mocks/npmtest"
+
 	"github.com/shakedown-harness/shakedown/mocks/cdshooks"
 )
 
-const npmDir = "testdata/npm"
-
 // requireNPM returns the node binary and validate.mjs, or skips (fails when
-// SHAKEDOWN_REQUIRE_NPM=1) when node or the installed package is missing.
+// SHAKEDOWN_REQUIRE_NPM=1) when node or cds-validator is missing.
 func requireNPM(t *testing.T) (node, script string) {
 	t.Helper()
-	missing := func(why string) {
-		msg := why + "; run: npm ci --prefix mocks/cdshooks/testdata/npm"
-		if os.Getenv("SHAKEDOWN_REQUIRE_NPM") == "1" {
-			t.Fatal(msg)
-		}
-		t.Skip(msg)
-	}
-	node, err := exec.LookPath("node")
-	if err != nil {
-		missing("node is not on PATH")
-	}
-	if _, err := os.Stat(filepath.Join(npmDir, "node_modules", "cds-validator", "index.js")); err != nil {
-		missing("cds-validator is not installed in " + npmDir)
-	}
-	script, err = filepath.Abs(filepath.Join(npmDir, "validate.mjs"))
-	require.NoError(t, err)
-	return node, script
+	dir := npmtest.Dir(t)
+	node = npmtest.Require(t, dir, "cds-validator")
+	return node, filepath.Join(dir, "validate.mjs")
 }
 
 func runValidator(t *testing.T, node, script string, args ...string) (string, int) {

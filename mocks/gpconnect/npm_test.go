@@ -5,44 +5,22 @@ import (
 	"context"
 	"encoding/json"
 	"net"
-	"os"
 	"os/exec"
-	"path/filepath"
-	"runtime"
 	"testing"
 	"time"
 
 	"github.com/stretchr/testify/require"
-)
 
-// npmDir is testdata/npm next to this file.
-func npmDir(t *testing.T) string {
-	t.Helper()
-	_, file, _, ok := runtime.Caller(0)
-	require.True(t, ok)
-	return filepath.Join(filepath.Dir(file), "testdata", "npm")
-}
+	"github.com/shakedown-harness/shakedown/mocks/npmtest"
+)
 
 // TestFHIRKitClient drives the mock with fhir-kit-client, a FHIR client
 // nobody here wrote (testdata/npm/fhirkit.mjs): metadata, patient search and
 // read, $gpc.getstructuredrecord through its operation API, a slot search
 // and a booking.
 func TestFHIRKitClient(t *testing.T) {
-	dir := npmDir(t)
-	const hint = "run: npm ci --prefix mocks/gpconnect/testdata/npm"
-	if _, err := os.Stat(filepath.Join(dir, "node_modules", "fhir-kit-client")); err != nil {
-		if os.Getenv("SHAKEDOWN_REQUIRE_NPM") == "1" {
-			t.Fatalf("fhir-kit-client is not installed (%v); %s", err, hint)
-		}
-		t.Skip(hint)
-	}
-	node, err := exec.LookPath("node")
-	if err != nil {
-		if os.Getenv("SHAKEDOWN_REQUIRE_NPM") == "1" {
-			t.Fatalf("node is not on PATH: %v", err)
-		}
-		t.Skip("node is not on PATH; install Node.js, then " + hint)
-	}
+	dir := npmtest.Dir(t)
+	node := npmtest.Require(t, dir, "fhir-kit-client")
 
 	// The real clock: the script books a slot in the week after today.
 	m := New(WithSeed(11), WithPatients(5))

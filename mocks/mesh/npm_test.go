@@ -5,43 +5,22 @@ import (
 	"context"
 	"encoding/json"
 	"net"
-	"os"
 	"os/exec"
-	"path/filepath"
-	"runtime"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/stretchr/testify/require"
-)
 
-func npmDir(t *testing.T) string {
-	t.Helper()
-	_, file, _, ok := runtime.Caller(0)
-	require.True(t, ok)
-	return filepath.Join(filepath.Dir(file), "testdata", "npm")
-}
+	"github.com/shakedown-harness/shakedown/mocks/npmtest"
+)
 
 // TestNHSMeshClient drives the mock with nhs-mesh-client 1.0.9
 // (testdata/npm/conformance.mjs): handshake, send, list the recipient's
 // inbox, download and acknowledge, over plain http.
 func TestNHSMeshClient(t *testing.T) {
-	dir := npmDir(t)
-	const hint = "run: npm ci --prefix mocks/mesh/testdata/npm"
-	if _, err := os.Stat(filepath.Join(dir, "node_modules", "nhs-mesh-client")); err != nil {
-		if os.Getenv("SHAKEDOWN_REQUIRE_NPM") == "1" {
-			t.Fatalf("nhs-mesh-client is not installed (%v); %s", err, hint)
-		}
-		t.Skip(hint)
-	}
-	node, err := exec.LookPath("node")
-	if err != nil {
-		if os.Getenv("SHAKEDOWN_REQUIRE_NPM") == "1" {
-			t.Fatalf("node is not on PATH: %v", err)
-		}
-		t.Skip("node is not on PATH; install Node.js, then " + hint)
-	}
+	dir := npmtest.Dir(t)
+	node := npmtest.Require(t, dir, "nhs-mesh-client")
 
 	// The real clock: the client stamps its tokens with the wall clock.
 	m := New(WithSeed(5), WithMailbox("X26ABC1", "pw-one"), WithMailbox("X26ABC2", "pw-two"), WithSharedKey("TestKey"))

@@ -19,6 +19,8 @@ import (
 	"time"
 
 	"github.com/stretchr/testify/require"
+
+	"github.com/shakedown-harness/shakedown/mocks/npmtest"
 	"gopkg.in/yaml.v3"
 )
 
@@ -139,26 +141,14 @@ type prismExchange struct {
 
 // TestPrismConformance drives the mock through Stoplight Prism's
 // validating proxy (@stoplight/prism-cli in testdata/npm) with the MESH
-// OpenAPI spec from shared/reference/mesh: handshake, send, list the
+// OpenAPI spec (vendored in mocks/testdata/reference/mesh): handshake, send, list the
 // recipient's inbox, download and acknowledge, in v1 and v2. With --errors
 // prism replaces an answer that violates the spec (or a request that does)
 // by a problem+json error, and it flags lesser violations in an
 // sl-violations header; the test fails on either.
 func TestPrismConformance(t *testing.T) {
-	dir := npmDir(t)
-	const hint = "run: npm ci --prefix mocks/mesh/testdata/npm"
-	if _, err := os.Stat(filepath.Join(dir, "node_modules", "@stoplight", "prism-cli")); err != nil {
-		if os.Getenv("SHAKEDOWN_REQUIRE_NPM") == "1" {
-			t.Fatalf("@stoplight/prism-cli is not installed (%v); %s", err, hint)
-		}
-		t.Skip(hint)
-	}
-	if _, err := exec.LookPath("node"); err != nil {
-		if os.Getenv("SHAKEDOWN_REQUIRE_NPM") == "1" {
-			t.Fatalf("node is not on PATH: %v", err)
-		}
-		t.Skip("node is not on PATH; install Node.js, then " + hint)
-	}
+	dir := npmtest.Dir(t)
+	npmtest.Require(t, dir, "@stoplight/prism-cli")
 	spec := meshSpec(t)
 
 	// The real clock: prism does not care, but tokens carry the time.

@@ -6,40 +6,23 @@ import (
 	"context"
 	"encoding/json"
 	"net"
-	"os"
 	"os/exec"
-	"path/filepath"
-	"runtime"
 	"strconv"
 	"sync"
 	"testing"
 	"time"
 
 	"github.com/stretchr/testify/require"
+
+	"github.com/shakedown-harness/shakedown/mocks/npmtest"
 )
 
 // medplum returns the node binary and testdata/npm, skipping (or, with
 // SHAKEDOWN_REQUIRE_NPM=1, failing) when @medplum/hl7 is not installed.
 func medplum(t *testing.T) (node, dir string) {
 	t.Helper()
-	_, file, _, ok := runtime.Caller(0)
-	require.True(t, ok)
-	dir = filepath.Join(filepath.Dir(file), "testdata", "npm")
-	const hint = "run: npm ci --prefix mocks/pathology/testdata/npm"
-	if _, err := os.Stat(filepath.Join(dir, "node_modules", "@medplum", "hl7")); err != nil {
-		if os.Getenv("SHAKEDOWN_REQUIRE_NPM") == "1" {
-			t.Fatalf("@medplum/hl7 is not installed (%v); %s", err, hint)
-		}
-		t.Skip(hint)
-	}
-	node, err := exec.LookPath("node")
-	if err != nil {
-		if os.Getenv("SHAKEDOWN_REQUIRE_NPM") == "1" {
-			t.Fatalf("node is not on PATH: %v", err)
-		}
-		t.Skip("node is not on PATH; install Node.js, then " + hint)
-	}
-	return node, dir
+	dir = npmtest.Dir(t)
+	return npmtest.Require(t, dir, "@medplum/hl7"), dir
 }
 
 // TestMedplumClientToListener: @medplum/hl7's Hl7Client sends an ORU^R01
