@@ -60,49 +60,24 @@ func (c MESHAcknowledged) Evaluate(in *Input) Verdict {
 	v := Verdict{Check: c.Name()}
 	acked := firstMESHEffects(in, kindMESHAcknowledged)
 	downloaded := firstMESHEffects(in, kindMESHDownloaded)
-	lastFault := in.LastFaultEnd()
-
-	type missed struct {
-		op       record.Operation
-		deadline time.Duration
-		late     time.Duration // when it was acknowledged, after the deadline; 0 if never
-	}
-	var (
-		delivered, attempted int
-		missedOnes           []missed
-		unresolved           []record.Operation
-		slowest              time.Duration
-	)
+	var attempted int
+	var deliveredOps []record.Operation
 	for _, op := range in.Operations {
 		if !isMESHDeliver(op) {
 			continue
 		}
 		attempted++
-		if op.Outcome != record.OK || op.Key(keyMESHMessageID) == "" {
-			continue
+		if op.Outcome == record.OK && op.Key(keyMESHMessageID) != "" {
+			deliveredOps = append(deliveredOps, op)
 		}
-		delivered++
-		deadline := max(op.Return, lastFault) + c.Within
+	}
+	delivered := len(deliveredOps)
+	judged := judgeDeadlines(in, c.Within, deliveredOps, func(op record.Operation) (time.Duration, bool) {
 		at, ok := acked[op.Key(keyMESHMessageID)]
-		switch {
-		case ok && at <= deadline:
-			slowest = max(slowest, at-op.Return)
-		case deadline <= in.End:
-			m := missed{op: op, deadline: deadline}
-			if ok {
-				m.late = at
-			}
-			missedOnes = append(missedOnes, m)
-		default:
-			unresolved = append(unresolved, op)
-		}
-	}
-
-	rule := fmt.Sprintf("within %s of delivery", human(c.Within))
-	if lastFault > 0 {
-		rule = fmt.Sprintf("within %s of the last fault ending at %s, or of delivery if that was later",
-			human(c.Within), human(lastFault))
-	}
+		return at, ok
+	})
+	missedOnes, unresolved, slowest := judged.missed, judged.unresolved, judged.slowest
+	rule := deadlineRule(in, c.Within, "delivery")
 	switch {
 	case delivered == 0:
 		v.Status = Inconclusive
@@ -152,7 +127,7 @@ func (c MESHAcknowledged) Evaluate(in *Input) Verdict {
 			plural(len(unresolved), "its", "their"), plural(len(unresolved), "it", "them"))
 		for _, op := range capped(unresolved) {
 			v.Details = append(v.Details, fmt.Sprintf("MESH message %s: delivered at %s, deadline %s, not acknowledged by the end of the run.",
-				op.Key(keyMESHMessageID), human(op.Return), human(max(op.Return, lastFault)+c.Within)))
+				op.Key(keyMESHMessageID), human(op.Return), human(deadlineOf(in, c.Within, op))))
 		}
 		return v
 	}

@@ -29,15 +29,6 @@ type NoLostReferrals struct {
 // Name is the check's scenario name.
 func (c NoLostReferrals) Name() string { return NameNoLostReferrals }
 
-// lostReferral is one accepted referral that missed its deadline.
-type lostReferral struct {
-	op       record.Operation
-	deadline time.Duration
-	// arrived says it did reach e-RS, at late, after the deadline.
-	arrived bool
-	late    time.Duration
-}
-
 // Evaluate judges the run.
 func (c NoLostReferrals) Evaluate(in *Input) Verdict {
 	v := Verdict{Check: c.Name()}
@@ -57,40 +48,19 @@ func (c NoLostReferrals) Evaluate(in *Input) Verdict {
 		}
 	}
 
-	lastFault := in.LastFaultEnd()
-	var (
-		accepted   int
-		lost       []lostReferral
-		unresolved []record.Operation
-		slowest    time.Duration // longest wait from acceptance to e-RS, among delivered
-	)
+	var acceptedOps []record.Operation
 	for _, op := range in.Operations {
-		nhs := op.Key(record.KeyNHSNumber)
-		if op.Outcome != record.OK || nhs == "" {
-			continue
-		}
-		accepted++
-		deadline := max(op.Return, lastFault) + c.Within
-		at, reached := created[nhs]
-		switch {
-		case reached && at <= deadline:
-			slowest = max(slowest, at-op.Return)
-		case deadline <= in.End:
-			l := lostReferral{op: op, deadline: deadline}
-			if reached {
-				l.arrived, l.late = true, at
-			}
-			lost = append(lost, l)
-		default:
-			unresolved = append(unresolved, op)
+		if op.Outcome == record.OK && op.Key(record.KeyNHSNumber) != "" {
+			acceptedOps = append(acceptedOps, op)
 		}
 	}
-
-	rule := fmt.Sprintf("within %s of being accepted", human(c.Within))
-	if lastFault > 0 {
-		rule = fmt.Sprintf("within %s of the last fault ending at %s, or of being accepted if that was later",
-			human(c.Within), human(lastFault))
-	}
+	accepted := len(acceptedOps)
+	judged := judgeDeadlines(in, c.Within, acceptedOps, func(op record.Operation) (time.Duration, bool) {
+		at, ok := created[op.Key(record.KeyNHSNumber)]
+		return at, ok
+	})
+	lost, unresolved, slowest := judged.missed, judged.unresolved, judged.slowest
+	rule := deadlineRule(in, c.Within, "being accepted")
 
 	switch {
 	case accepted == 0:
@@ -127,7 +97,7 @@ func (c NoLostReferrals) Evaluate(in *Input) Verdict {
 			plural(len(unresolved), "its", "their"), plural(len(unresolved), "it", "them"))
 		for _, op := range capped(unresolved) {
 			v.Details = append(v.Details, fmt.Sprintf("NHS number %s: accepted at %s, deadline %s, not in e-RS by the end of the run.",
-				op.Key(record.KeyNHSNumber), human(op.Return), human(max(op.Return, lastFault)+c.Within)))
+				op.Key(record.KeyNHSNumber), human(op.Return), human(deadlineOf(in, c.Within, op))))
 		}
 		return v
 	}
@@ -140,11 +110,11 @@ func (c NoLostReferrals) Evaluate(in *Input) Verdict {
 	return v
 }
 
-func describeLost(l lostReferral) string {
+func describeLost(l missedDeadline) string {
 	op := l.op
 	s := fmt.Sprintf("NHS number %s (request %s): accepted at %s, deadline %s, ",
 		op.Key(record.KeyNHSNumber), op.Key(record.KeyRequestID), human(op.Return), human(l.deadline))
-	if l.arrived {
+	if l.late > 0 {
 		return s + fmt.Sprintf("reached e-RS only at %s, %s late.", human(l.late), human(l.late-l.deadline))
 	}
 	return s + "never reached e-RS."

@@ -27,49 +27,21 @@ func (c NoLostResults) Name() string { return NameNoLostResults }
 func (c NoLostResults) Evaluate(in *Input) Verdict {
 	v := Verdict{Check: c.Name()}
 	d := newDeliveries(meshMessages(in))
-	lastFault := in.LastFaultEnd()
-
-	type lost struct {
-		op       record.Operation
-		deadline time.Duration
-		late     time.Duration // when it did arrive, after the deadline; 0 if never
-	}
-	var (
-		acked, results int
-		lostOnes       []lost
-		unresolved     []record.Operation
-		slowest        time.Duration
-	)
+	var results int
+	var ackedOps []record.Operation
 	for _, op := range in.Operations {
 		if !isResult(op) {
 			continue
 		}
 		results++
-		if op.Outcome != record.OK {
-			continue
-		}
-		acked++
-		deadline := max(op.Return, lastFault) + c.Within
-		at, reached := d.of(op)
-		switch {
-		case reached && at <= deadline:
-			slowest = max(slowest, at-op.Return)
-		case deadline <= in.End:
-			l := lost{op: op, deadline: deadline}
-			if reached {
-				l.late = at
-			}
-			lostOnes = append(lostOnes, l)
-		default:
-			unresolved = append(unresolved, op)
+		if op.Outcome == record.OK {
+			ackedOps = append(ackedOps, op)
 		}
 	}
-
-	rule := fmt.Sprintf("within %s of being acknowledged", human(c.Within))
-	if lastFault > 0 {
-		rule = fmt.Sprintf("within %s of the last fault ending at %s, or of being acknowledged if that was later",
-			human(c.Within), human(lastFault))
-	}
+	acked := len(ackedOps)
+	judged := judgeDeadlines(in, c.Within, ackedOps, d.of)
+	lostOnes, unresolved, slowest := judged.missed, judged.unresolved, judged.slowest
+	rule := deadlineRule(in, c.Within, "being acknowledged")
 	switch {
 	case acked == 0:
 		v.Status = Inconclusive
@@ -114,7 +86,7 @@ func (c NoLostResults) Evaluate(in *Input) Verdict {
 			plural(len(unresolved), "its", "their"), plural(len(unresolved), "it", "them"))
 		for _, op := range capped(unresolved) {
 			v.Details = append(v.Details, fmt.Sprintf("NHS number %s, result %s: acknowledged at %s, deadline %s, not in MESH by the end of the run.",
-				op.Key(record.KeyNHSNumber), resultID(op), human(op.Return), human(max(op.Return, lastFault)+c.Within)))
+				op.Key(record.KeyNHSNumber), resultID(op), human(op.Return), human(deadlineOf(in, c.Within, op))))
 		}
 		return v
 	}
