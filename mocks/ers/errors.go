@@ -89,63 +89,31 @@ func errorf(status int, issue, code, format string, args ...any) *apiError {
 	return &apiError{Status: status, Issue: issue, Code: code, Diag: fmt.Sprintf(format, args...)}
 }
 
+// statusErrors is what e-RS answers for a bare status: the issue code, the
+// default eRS-APIErrorCode and the diagnostics.
+var statusErrors = map[int]struct{ issue, code, diag string }{
+	http.StatusTooManyRequests:    {fhir.IssueThrottled, codeTooManyRequests, "Rate limit exceeded. Back off and retry with exponentially increasing intervals."},
+	http.StatusServiceUnavailable: {fhir.IssueTransient, codeSystemUnavailable, "The service is currently unavailable. Retry later."},
+	http.StatusGatewayTimeout:     {fhir.IssueTimeout, codePASNotResponding, "No response from PAS."},
+	http.StatusBadGateway:         {fhir.IssueException, codePASRespondedWithErr, "PAS responded with an error."},
+	http.StatusLocked:             {fhir.IssueLockError, codeLocked, "The resource is being updated by another request. Fetch it again and retry later."},
+	http.StatusConflict:           {fhir.IssueConflict, codeConflict, "Version supplied as part of the request does not match current version of the referral request."},
+	http.StatusUnauthorized:       {fhir.IssueLogin, codeNoAccess, "Invalid access token."},
+	http.StatusForbidden:          {fhir.IssueForbidden, codeForbidden, "Access denied."},
+	http.StatusNotFound:           {fhir.IssueNotFound, codeNotFound, "Not found."},
+}
+
 // defaultError is the error for status when the caller gives only a status
-// (in-band faults).
+// (in-band faults); code, when set, replaces the default code.
 func defaultError(status int, code string) *apiError {
-	e := &apiError{Status: status, Code: code}
-	switch status {
-	case http.StatusTooManyRequests:
-		e.Issue, e.Diag = fhir.IssueThrottled, "Rate limit exceeded. Back off and retry with exponentially increasing intervals."
-		if e.Code == "" {
-			e.Code = codeTooManyRequests
-		}
-	case http.StatusServiceUnavailable:
-		e.Issue, e.Diag = fhir.IssueTransient, "The service is currently unavailable. Retry later."
-		if e.Code == "" {
-			e.Code = codeSystemUnavailable
-		}
-	case http.StatusGatewayTimeout:
-		e.Issue, e.Diag = fhir.IssueTimeout, "No response from PAS."
-		if e.Code == "" {
-			e.Code = codePASNotResponding
-		}
-	case http.StatusBadGateway:
-		e.Issue, e.Diag = fhir.IssueException, "PAS responded with an error."
-		if e.Code == "" {
-			e.Code = codePASRespondedWithErr
-		}
-	case http.StatusLocked:
-		e.Issue, e.Diag = fhir.IssueLockError, "The resource is being updated by another request. Fetch it again and retry later."
-		if e.Code == "" {
-			e.Code = codeLocked
-		}
-	case http.StatusConflict:
-		e.Issue, e.Diag = fhir.IssueConflict, "Version supplied as part of the request does not match current version of the referral request."
-		if e.Code == "" {
-			e.Code = codeConflict
-		}
-	case http.StatusUnauthorized:
-		e.Issue, e.Diag = fhir.IssueLogin, "Invalid access token."
-		if e.Code == "" {
-			e.Code = codeNoAccess
-		}
-	case http.StatusForbidden:
-		e.Issue, e.Diag = fhir.IssueForbidden, "Access denied."
-		if e.Code == "" {
-			e.Code = codeForbidden
-		}
-	case http.StatusNotFound:
-		e.Issue, e.Diag = fhir.IssueNotFound, "Not found."
-		if e.Code == "" {
-			e.Code = codeNotFound
-		}
-	default:
-		e.Issue, e.Diag = fhir.IssueException, http.StatusText(status)
-		if e.Code == "" {
-			e.Code = codeInternalServerError
-		}
+	d, ok := statusErrors[status]
+	if !ok {
+		d.issue, d.code, d.diag = fhir.IssueException, codeInternalServerError, http.StatusText(status)
 	}
-	return e
+	if code == "" {
+		code = d.code
+	}
+	return &apiError{Status: status, Issue: d.issue, Code: code, Diag: d.diag}
 }
 
 // writeError writes e as the real service would for an API version: STU3
