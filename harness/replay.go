@@ -24,7 +24,7 @@ func Replay(dir string, opts ...Option) (*Result, error) {
 			return nil, &UsageError{Err: err}
 		}
 	}
-	prev, err := readResult(dir)
+	prev, err := ReadResult(dir)
 	if err != nil {
 		return nil, &UsageError{Err: err}
 	}
@@ -83,10 +83,11 @@ func Replay(dir string, opts ...Option) (*Result, error) {
 	return &res, nil
 }
 
-func readResult(dir string) (*Result, error) {
+// ReadResult loads result.json from a finished run directory.
+func ReadResult(dir string) (*Result, error) {
 	var r Result
 	if err := readJSON(filepath.Join(dir, "result.json"), &r); err != nil {
-		return nil, fmt.Errorf("%w (is %s a finished shakedown run directory?)", err, dir)
+		return nil, fmt.Errorf("read result of run %s: %w (is it a shakedown run directory?)", dir, err)
 	}
 	return &r, nil
 }

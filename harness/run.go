@@ -558,8 +558,7 @@ func (r *runner) cleanup(ctx context.Context) {
 		cancel()
 	}
 	if r.stack != nil {
-		// Capture journals before the mocks go away.
-		r.res.Faults = nil
+		// Journals stay readable after Close: finish reads them next.
 		sctx, cancel := context.WithTimeout(ctx, 30*time.Second)
 		if err := r.stack.Close(sctx); err != nil {
 			r.harnessErr(fmt.Errorf("close the stack: %w", err))
