@@ -66,7 +66,7 @@ run: build
 	  if [ "$$n" = 0 ] && [ "$$r" = 0 ]; then \
 	    echo "OK: shakedown caught the naive $$sut ($$fail failed) and passed the resilient one."; \
 	  else \
-	    echo "FAILED: naive exit $$n (want 0: exactly $$fail fail), resilient exit $$r (want 0: every check passes)"; ok=0; \
+	    echo "FAILED: naive exit $$n (want 0: every one of $$fail fails), resilient exit $$r (want 0: every check passes)"; ok=0; \
 	  fi; \
 	done; \
 	echo; if [ $$ok = 1 ]; then echo "DEMO OK"; else echo "DEMO FAILED"; exit 1; fi

@@ -143,3 +143,13 @@ func TestReadResultRoundTrip(t *testing.T) {
 	_, err = ReadResult(t.TempDir())
 	require.ErrorContains(t, err, "is it a shakedown run directory")
 }
+
+func TestTextListsFurtherCatches(t *testing.T) {
+	res := sample("naive", check.Fail) // no-duplicate-referrals and latency[all] fail
+	res.ExpectFail = []string{"no-duplicate-referrals"}
+	met := true
+	res.ExpectMet = &met
+	var b bytes.Buffer
+	require.NoError(t, Text(&b, res))
+	require.Contains(t, b.String(), "AS EXPECTED (no-duplicate-referrals failed, as declared with --expect-fail; also failed: latency[all])")
+}

@@ -48,7 +48,7 @@ faults.json, journals/, result.json, junit.xml, summary.txt, SUT logs).`,
 	fl.Uint64Var(&f.seed, "seed", 0, "seed for every random choice (0: use the scenario's, or choose one)")
 	fl.StringVar(&f.sutCmd, "sut-cmd", "", "run this command as the SUT instead of the scenario's (quoted like a shell command)")
 	fl.StringVar(&f.examples, "examples", "", "directory {{ .examples }} expands to (default: the directory holding the shakedown binary)")
-	fl.StringSliceVar(&f.expectFail, "expect-fail", nil, "checks expected to fail (a known-bad control): exit 0 exactly when these fail and all others pass")
+	fl.StringSliceVar(&f.expectFail, "expect-fail", nil, "checks expected to fail (a known-bad control): exit 0 exactly when every one of these fails (other failures are reported as further catches)")
 	fl.BoolVarP(&f.quiet, "quiet", "q", false, "print only the summary, not progress")
 	return cmd
 }
